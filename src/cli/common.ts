@@ -1,0 +1,127 @@
+/** What every command shares: options, the data folder, progress bars, output. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolve, join } from 'node:path';
+import { UsageError } from '../core/errors.ts';
+import { openStore, FileMediaStore, type Store } from '../store/index.ts';
+import { DEFAULT_POLICY_PATH, loadPolicy, policyVersion, type Policy } from '../decide/policy.ts';
+import { decide, type DecideResult } from '../decide/index.ts';
+
+export const COMMON_OPTIONS = {
+  data: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  policy: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+export const COMMON_HELP = `Common options:
+  --data DIR      data folder (default: $VITRINE_DATA or ./data)
+  --policy FILE   policy file (default: policies/default.json)
+  --json          machine-readable output on stdout
+  -q, --quiet     no progress output
+  -h, --help      this help`;
+
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+}
+
+export function intOption(v: string | undefined, name: string, dflt: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+export function dataDir(v: string | undefined): string {
+  return resolve(v ?? process.env.VITRINE_DATA ?? './data');
+}
+
+export interface Context {
+  dataDir: string;
+  store: Store;
+  media: FileMediaStore;
+  policy: Policy;
+  json: boolean;
+  progress: (label: string) => Progress;
+  close(): void;
+}
+
+export function openContext(values: { data?: string; json?: boolean; policy?: string; quiet?: boolean }): Context {
+  const dir = dataDir(values.data);
+  const store = openStore(join(dir, 'vitrine.db'));
+  const quiet = Boolean(values.quiet);
+  return {
+    dataDir: dir,
+    store,
+    media: new FileMediaStore(join(dir, 'media')),
+    policy: loadPolicy(values.policy ?? DEFAULT_POLICY_PATH),
+    json: Boolean(values.json),
+    progress: (label) => new Progress(label, quiet),
+    close: () => store.close(),
+  };
+}
+
+/**
+ * Decides again when the ledger or the policy changed since the last decision,
+ * so commands that read decisions (snapshot, explain, withdrawals) never act on
+ * stale ones: an objection ingested a second ago is honoured.
+ */
+export function ensureDecided(ctx: Context): DecideResult | null {
+  const last = ctx.store.decisions.lastFinishedRun();
+  if (last && last.ledgerVersion === ctx.store.runs.ledgerVersion() && last.policyVersion === policyVersion(ctx.policy)) return null;
+  const bars = new Map<string, Progress>();
+  const r = decide(ctx.store, ctx.policy, {
+    onProgress: (stage, done, total) => {
+      const bar = bars.get(stage) ?? bars.set(stage, ctx.progress(`decide: ${stage}`)).get(stage)!;
+      bar.update(done, total);
+    },
+  });
+  for (const b of bars.values()) b.done();
+  return r;
+}
+
+/** A progress bar on stderr (only on a terminal, so logs and --json stay clean): rate and ETA. */
+export class Progress {
+  private start = Date.now();
+  private last = 0;
+  private enabled: boolean;
+  constructor(
+    private label: string,
+    quiet = false,
+  ) {
+    this.enabled = !quiet && Boolean(process.stderr.isTTY) && process.env.CI !== 'true';
+  }
+  update(done: number, total: number, unit = ''): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (now - this.last < 100 && done < total) return;
+    this.last = now;
+    const secs = (now - this.start) / 1000;
+    const rate = secs > 0 ? done / secs : 0;
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const width = 24;
+    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+    const eta = rate > 0 && total > done ? `ETA ${fmtSecs((total - done) / rate)}` : '';
+    process.stderr.write(`\r${this.label.padEnd(16)} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${done}/${total}${unit} ${rate.toFixed(0)}/s ${eta}\x1b[K`);
+  }
+  done(): void {
+    if (this.enabled) process.stderr.write('\n');
+  }
+}
+
+function fmtSecs(s: number): string {
+  return s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+}
+
+export function out(json: boolean, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+export function table(rows: (string | number)[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => String(r[c] ?? '').length)));
+  return rows.map((r) => r.map((v, c) => (typeof v === 'number' ? String(v).padStart(widths[c]!) : String(v).padEnd(widths[c]!))).join('  ')).join('\n');
+}

@@ -1,0 +1,57 @@
+/** `vitrine COMMAND …`: one file per command; this only dispatches and turns errors into messages. */
+import { VitrineError, UsageError } from '../core/errors.ts';
+import type { Command } from './command.ts';
+import { demoCommand } from './demo.ts';
+import { ingestCommand } from './ingest.ts';
+import { decideCommand } from './decide.ts';
+import { snapshotCommand } from './snapshot.ts';
+import { explainCommand } from './explain.ts';
+import { withdrawalsCommand } from './withdrawals.ts';
+import { licenceCommand } from './licence.ts';
+import { startCommand } from './start.ts';
+
+export const COMMANDS: readonly Command[] = [
+  startCommand, demoCommand, ingestCommand, decideCommand, snapshotCommand, explainCommand, withdrawalsCommand, licenceCommand,
+];
+
+function help(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `vitrine: consent-gated training data for text-to-image models
+
+Usage: vitrine COMMAND [options]   (vitrine COMMAND --help for details)
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`).join('\n')}
+
+All state lives in one data folder: --data DIR or $VITRINE_DATA (default ./data).`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    process.stderr.write(`vitrine: unknown command "${name}"\n\n${help()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${cmd.usage}\n`);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`vitrine ${name}: ${e.message}\n(see vitrine ${name} --help)\n`);
+      return 2;
+    }
+    if (e instanceof VitrineError) {
+      process.stderr.write(`vitrine ${name}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

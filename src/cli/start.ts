@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateDemo } from '../ingest/demo/index.ts';
+import { ingest } from '../ingest/index.ts';
+import { createSnapshot } from '../snapshot/index.ts';
+import { COMMON_HELP, ensureDecided, openContext, out, parse } from './common.ts';
+import { DEMO_DEFAULTS } from './demo.ts';
+import type { Command } from './command.ts';
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'set up the store and run the whole pipeline on the embedded defaults',
+  usage: `vitrine start [--json]
+
+Opens (or creates) the store in the data folder; if it holds no posts,
+generates the demo platform and ingests it; then decides and snapshots, and
+prints where the snapshot and its datasheet are.
+
+${COMMON_HELP}`,
+  async run(argv) {
+    const { values } = parse(argv, {});
+    const ctx = openContext(values);
+    const say = (s: string) => !ctx.json && process.stderr.write(`${s}\n`);
+    try {
+      say(`vitrine: data folder ${ctx.dataDir}`);
+      if (ctx.store.corpus.counts().posts === 0) {
+        const demo = join(ctx.dataDir, 'demo');
+        if (!existsSync(join(demo, 'manifest.json'))) {
+          say(`Generating the demo platform (${DEMO_DEFAULTS.accounts} accounts, ${DEMO_DEFAULTS.posts} posts) in ${demo} …`);
+          const bar = ctx.progress('demo');
+          await generateDemo({ ...DEMO_DEFAULTS, out: demo, onProgress: (d, t) => bar.update(d, t) });
+          bar.done();
+        }
+        say('Ingesting the demo platform …');
+        const bar = ctx.progress('ingest');
+        const r = await ingest(ctx.store, ctx.media, demo, { onProgress: (d, t) => bar.update(Math.round(d / 1024), Math.round(t / 1024), ' KiB') });
+        bar.done();
+        say(`  ${r.counts.posts} posts, ${r.counts.accounts} accounts, ${r.counts.events} events, ${r.counts.issues} issues`);
+      }
+      say('Deciding …');
+      const d = ensureDecided(ctx);
+      const counts = d?.counts ?? ctx.store.decisions.countsByReason();
+      say(`  ${counts.eligible} of ${ctx.store.corpus.counts().posts} posts eligible`);
+      say('Snapshotting …');
+      const bar = ctx.progress('snapshot');
+      const s = await createSnapshot(ctx.store, ctx.media, ctx.dataDir, ctx.policy, { onProgress: (x, t) => bar.update(x, t) });
+      bar.done();
+      out(ctx.json, { snapshot: s, datasheet: join(s.path, 'datasheet.json') }, () =>
+        `Snapshot ${s.id} (${s.items} items)\n  ${s.path}\n  datasheet: ${join(s.path, 'datasheet.json')}\nNext: vitrine explain POST_ID · vitrine withdrawals · vitrine --help`,
+      );
+      return 0;
+    } finally {
+      ctx.close();
+    }
+  },
+};
