@@ -76,7 +76,7 @@ export interface LangPack {
   quote: (s: string) => string;
   /** "the emoji “cat face” in the top left corner". */
   place: (label: string, pos: PosKey) => string;
-  /** Joins two placements. */
+  /** Joins two placements, spaces included (" and ", "、"). */
   and: string;
   background: (bg: BackgroundDesc) => string;
   captions: readonly Template[];
@@ -149,7 +149,7 @@ const en: LangPack = {
         br: 'in the bottom right corner',
       }[pos]
     }`,
-  and: 'and',
+  and: ' and ',
   background: (bg) => {
     switch (bg.kind) {
       case 'white':
@@ -240,7 +240,7 @@ const fr: LangPack = {
         br: 'en bas à droite',
       }[pos]
     }`,
-  and: 'et',
+  and: ' et ',
   background: (bg) => {
     switch (bg.kind) {
       case 'white':
@@ -350,7 +350,7 @@ const de: LangPack = {
         br: 'unten rechts',
       }[pos]
     }`,
-  and: 'und',
+  and: ' und ',
   background: (bg) => {
     switch (bg.kind) {
       case 'white':
@@ -441,7 +441,7 @@ const es: LangPack = {
         br: 'abajo a la derecha',
       }[pos]
     }`,
-  and: 'y',
+  and: ' y ',
   background: (bg) => {
     switch (bg.kind) {
       case 'white':
@@ -532,7 +532,7 @@ const it: LangPack = {
         br: 'in basso a destra',
       }[pos]
     }`,
-  and: 'e',
+  and: ' e ',
   background: (bg) => {
     switch (bg.kind) {
       case 'white':
@@ -623,7 +623,7 @@ const pt: LangPack = {
         br: 'no canto inferior direito',
       }[pos]
     }`,
-  and: 'e',
+  and: ' e ',
   background: (bg) => {
     switch (bg.kind) {
       case 'white':
@@ -732,7 +732,7 @@ const nl: LangPack = {
         br: 'rechtsonder',
       }[pos]
     }`,
-  and: 'en',
+  and: ' en ',
   background: (bg) => {
     switch (bg.kind) {
       case 'white':
@@ -842,7 +842,7 @@ const pl: LangPack = {
         br: 'w prawym dolnym rogu',
       }[pos]
     }`,
-  and: 'i',
+  and: ' i ',
   background: (bg) => {
     switch (bg.kind) {
       case 'white':
@@ -1055,7 +1055,7 @@ const ru: LangPack = {
         br: 'в правом нижнем углу',
       }[pos]
     }`,
-  and: 'и',
+  and: ' и ',
   background: (bg) => {
     switch (bg.kind) {
       case 'white':
@@ -1167,7 +1167,7 @@ const sv: LangPack = {
         br: 'nere till höger',
       }[pos]
     }`,
-  and: 'och',
+  and: ' och ',
   background: (bg) => {
     switch (bg.kind) {
       case 'white':
