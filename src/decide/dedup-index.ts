@@ -20,7 +20,11 @@
  * cost bucket² verifications; identical hashes — the usual cause — are
  * collapsed before indexing, and the rest are measured in the returned stats.
  */
-import { HASH_WORDS, hammingWords, hexToWords } from './phash.js';
+import { HASH_WORDS as PHASH_WORDS, hexToWords } from './phash.js';
+
+/** 32-bit words per hash (a local constant for the same reason as popcount32 below). */
+const HASH_WORDS = 8;
+if (PHASH_WORDS !== HASH_WORDS) throw new Error('hash width mismatch');
 
 /**
  * Local copy of phash's popcount: the hot loops call it ~10⁸ times, and an
@@ -37,7 +41,7 @@ function popcount32(x: number): number {
 export type Pair = [number, number, number];
 
 export interface NearPairsOptions {
-  /** 'auto' picks brute force for small inputs or large radii. */
+  /** 'auto' picks brute force below 1200 distinct hashes or for thresholds ≥ 64 (substring radius > 3). */
   strategy?: 'auto' | 'mih' | 'brute';
 }
 
@@ -60,7 +64,7 @@ const M = 16; // substrings
 const SUB_BITS = 16;
 const KEYS = 1 << SUB_BITS;
 /** Below this many distinct hashes, brute force (n²/2 × 8 popcounts) beats building 16 tables. */
-const BRUTE_BELOW = 1500;
+const BRUTE_BELOW = 1200;
 
 /** The 16-bit substring k of hash i. Substring k is hex chars 4k..4k+3. */
 function sub(words: Uint32Array, i: number, k: number): number {
@@ -124,7 +128,7 @@ export function nearPairsWithStats(
   const r = Math.floor(threshold / M);
   const requested = options.strategy ?? 'auto';
   const strategy: 'mih' | 'brute' =
-    requested === 'auto' ? (n < BRUTE_BELOW || r > 2 ? 'brute' : 'mih') : requested;
+    requested === 'auto' ? (n < BRUTE_BELOW || r > 3 ? 'brute' : 'mih') : requested;
   const found =
     strategy === 'mih' ? mihPairs(words, n, threshold, onProgress) : { ...brutePairs(words, n, threshold, onProgress), maxBucket: 0 };
 
@@ -159,6 +163,12 @@ export function nearPairsWithStats(
   };
 }
 
+function distance(words: Uint32Array, a: number, b: number): number {
+  let d = 0;
+  for (let w = 0; w < HASH_WORDS; w++) d += popcount32(words[a + w]! ^ words[b + w]!);
+  return d;
+}
+
 /** Growable flat list of (i, j, d) triples. */
 class Triples {
   buf = new Int32Array(3 * 1024);
@@ -188,7 +198,7 @@ function brutePairs(
   for (let i = 0; i < n; i++) {
     const a = i * HASH_WORDS;
     for (let j = i + 1; j < n; j++) {
-      const d = hammingWords(words, a, j * HASH_WORDS);
+      const d = distance(words, a, j * HASH_WORDS);
       if (d <= t) out.push(i, j, d);
     }
     if (onProgress && (i & 1023) === 1023) onProgress(i + 1, n);

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Post } from '../core/types.ts';
 import type { MediaStore, SnapshotItemRecord, Store } from '../store/index.ts';
@@ -65,6 +65,31 @@ async function normalised(dataDir: string, media: MediaStore, mediaSha: string, 
   }
 }
 
+/** Folders left by a snapshot process that died (killed, power cut): its pid is gone. */
+async function removeAbandoned(dir: string): Promise<void> {
+  let names: string[] = [];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^\.tmp-(\d+)-/.exec(n);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (!alive) await rm(join(dir, n), { recursive: true, force: true });
+  }
+}
+
 export async function createSnapshot(store: Store, media: MediaStore, dataDir: string, policy: Policy, opts: SnapshotOptions = {}): Promise<SnapshotResult> {
   const run = store.decisions.lastFinishedRun();
   if (!run) throw new Error('No decisions yet: run `vitrine decide` before `vitrine snapshot`.');
@@ -87,7 +112,8 @@ export async function createSnapshot(store: Store, media: MediaStore, dataDir: s
   }
 
   const snapshotsDir = join(dataDir, 'snapshots');
-  const tmp = join(snapshotsDir, `.tmp-${randomBytes(6).toString('hex')}`);
+  await removeAbandoned(snapshotsDir);
+  const tmp = join(snapshotsDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   await mkdir(tmp, { recursive: true });
   try {
     const scrub: ScrubCounts = { emails: 0, phones: 0, handles: 0, urls: 0 };

@@ -4,6 +4,20 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { DumpAccount, DumpEvent, DumpPost } from '../../src/core/dump.ts';
 
+const ART = join(import.meta.dirname, '..', '..', 'node_modules', 'emoji-datasource-google', 'img', 'google', '64');
+const ART_FILES = ['1f98a.png', '1f34e.png', '1f697.png', '1f3e0.png', '1f431.png', '1f436.png', '1f33b.png', '1f680.png', '26bd.png', '1f382.png', '1f308.png', '1f41f.png'];
+
+/** A "photo": a real emoji (Noto) at a place and scale that depend on `n`, on a coloured background. */
+export async function photo(colour: string, n: number, size = 128): Promise<Buffer> {
+  const art = await sharp(join(ART, ART_FILES[n % ART_FILES.length]!)).resize(48 + ((n * 7) % 40)).png().toBuffer();
+  const meta = await sharp(art).metadata();
+  const room = size - (meta.width ?? 64);
+  return sharp({ create: { width: size, height: size, channels: 3, background: colour } })
+    .composite([{ input: art, left: (n * 13) % room, top: (n * 23) % room }])
+    .png()
+    .toBuffer();
+}
+
 export async function png(colour: string, size = 96, mark = 0): Promise<Buffer> {
   // A coloured square with a darker block whose place depends on `mark`, so pictures differ in structure.
   const block = await sharp({ create: { width: size / 3, height: size / 3, channels: 3, background: '#222' } }).png().toBuffer();

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { LANGUAGES, type Lang } from './languages.js';
+import { LANGUAGES, type Lang } from './languages.ts';
 
 const require = createRequire(import.meta.url);
 

@@ -7,7 +7,7 @@
  * and re-encoded as JPEG, the way people copy pictures.
  */
 import sharp from 'sharp';
-import { emojiImagePath, type ArtworkSet, type EmojiEntry } from './emoji.js';
+import { emojiImagePath, type ArtworkSet, type EmojiEntry } from './emoji.ts';
 import {
   COLOURS,
   COLOUR_KEYS,
@@ -17,8 +17,8 @@ import {
   type BackgroundDesc,
   type ColourKey,
   type PosKey,
-} from './languages.js';
-import type { Rng } from './prng.js';
+} from './languages.ts';
+import type { Rng } from './prng.ts';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
 export const MEDIA_TYPES: Record<ImageFormat, string> = {
