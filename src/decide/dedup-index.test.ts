@@ -159,10 +159,12 @@ describe('nearPairs on real perceptual hashes', () => {
     for (const t of [31, 47]) {
       const { pairs, stats } = nearPairsWithStats(hs, t, undefined, { strategy: 'mih' });
       expect(pairs).toEqual(bruteForce(hs, t));
-      const uniform = (16 * (1 + 16) * stats.unique ** 2) / 2 / 65536;
+      // Expected candidates if substrings were uniform: 16 tables × (keys within r) × n² / (2 · 65536).
+      const keysWithin = [1, 17, 137, 697][stats.radius]!;
+      const uniform = (16 * keysWithin * stats.unique ** 2) / 2 / 65536;
       console.log(
         `emoji phashes n=${hs.length} t=${t}: max bucket ${stats.maxBucket} (uniform ≈ ${(stats.unique / 65536).toFixed(2)}), ` +
-          `candidates ${stats.candidates} (uniform r=1 ≈ ${Math.round(uniform)}), pairs ${stats.pairs}`,
+          `candidates ${stats.candidates} (uniform, r=${stats.radius}: ≈ ${Math.round(uniform)}), pairs ${stats.pairs}`,
       );
     }
   });

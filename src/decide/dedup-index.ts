@@ -17,8 +17,18 @@
  * 16-bit substrings suit up to a few hundred thousand hashes (log2 200k ≈ 17.6,
  * the substring length the paper recommends): buckets hold N/65536 hashes on
  * average. Giant buckets (many images with the same low-frequency content)
- * cost bucket² verifications; identical hashes — the usual cause — are
- * collapsed before indexing, and the rest are measured in the returned stats.
+ * cost bucket² verifications, so:
+ * - identical hashes (the same image many times) are collapsed before indexing
+ *   and expanded afterwards;
+ * - callers should drop low-quality hashes (quality ≤ 49: flat images, whose
+ *   hashes are noise and would pile into buckets) before calling;
+ * - the rest is measured: on the 3,786 Google emoji (centred round shapes, the
+ *   worst case we have for similar low-frequency content) the largest bucket
+ *   held 31 hashes against 0.06 expected, and candidates were ~6× the uniform
+ *   figure. Shuffling bits between substrings cut that by only ~25%, so the
+ *   substrings stay contiguous. nearPairsWithStats reports maxBucket and
+ *   candidates for every run.
+ * At 200k random hashes with 10% perturbed copies and t = 31: ~2 s on 2 cores.
  */
 import { HASH_WORDS as PHASH_WORDS, hexToWords } from './phash.js';
 

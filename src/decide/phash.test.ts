@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import fc from 'fast-check';
-import sharp from 'sharp';
+import sharp, { type OverlayOptions } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   PDQ_MATCH_THRESHOLD,
@@ -123,7 +123,7 @@ async function composition(rnd: () => number, files: string[]): Promise<Buffer> 
     `<svg xmlns="http://www.w3.org/2000/svg" width="${S}" height="${S}"><defs>` +
     `<linearGradient id="g" x1="0" y1="0" x2="${rnd().toFixed(3)}" y2="1"><stop offset="0" stop-color="${colour()}"/>` +
     `<stop offset="1" stop-color="${colour()}"/></linearGradient></defs><rect width="${S}" height="${S}" fill="url(#g)"/></svg>`;
-  const layers: sharp.OverlayOptions[] = [];
+  const layers: OverlayOptions[] = [];
   const count = 3 + Math.floor(rnd() * 3);
   for (let k = 0; k < count; k++) {
     const file = files[Math.floor(rnd() * files.length)]!;

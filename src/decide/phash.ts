@@ -9,11 +9,17 @@
  * order); the behaviour is the same in kind: match at Hamming distance ≤ ~31,
  * ignore hashes whose quality is ≤ 49 (flat images hash to noise).
  *
+ * Measured on emoji compositions (phash.test.ts; distances are always even,
+ * since a hash has exactly 128 bits set unless coefficients tie): JPEG q40–75, resizes, blur ≤ 6;
+ * brightness +15% ≤ 18; a 3-px shift of a 384-px image p50 26, max 42; a
+ * centred 5% crop p50 40, max 82; unrelated pictures ≥ 104 (p50 128). Like PDQ
+ * it is robust to re-encoding and scaling, not to crops or shifts.
+ *
  * Hex form: 64 hex chars, a 256-bit big-endian number whose k-th most
  * significant bit is coefficient k of the 16×16 block in row-major order
  * (row = vertical frequency). Word w of the Uint32 form is hex chars 8w..8w+7.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 export const HASH_BITS = 256;
 export const HASH_HEX_LENGTH = 64;
@@ -136,7 +142,7 @@ export function lumaFromPixels64(pixels: Uint8Array, channels: number): Float64A
  * the source resolution barely matter. Aspect ratio is ignored (fit: fill),
  * as in PDQ: a crop changes the hash, a resize does not.
  */
-async function hashPipeline(pipeline: sharp.Sharp): Promise<PerceptualHash> {
+async function hashPipeline(pipeline: Sharp): Promise<PerceptualHash> {
   const { data, info } = await pipeline
     .flatten({ background: '#ffffff' })
     .resize(N, N, { fit: 'fill', kernel: 'linear' })
@@ -147,7 +153,11 @@ async function hashPipeline(pipeline: sharp.Sharp): Promise<PerceptualHash> {
   return phashFromGray64(lumaFromPixels64(data, info.channels));
 }
 
-/** Hash encoded image bytes (PNG, JPEG, WebP, GIF…), after EXIF auto-orientation. */
+/**
+ * Hash encoded image bytes (PNG, JPEG, WebP, GIF…), after EXIF auto-orientation.
+ * For untrusted files use inspectMedia (src/ingest/media.ts), which checks the
+ * limits before decoding and hashes the pixels it has already decoded.
+ */
 export async function phashOfImage(bytes: Buffer): Promise<PerceptualHash> {
   return hashPipeline(sharp(bytes, { autoOrient: true, failOn: 'error' }));
 }

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { phashFromRaw } from '../decide/phash.js';
 
 export type MediaProblem =
@@ -663,7 +663,7 @@ function checkHeader(bytes: Buffer, item: string, format: MediaFormat, limits: M
   }
 }
 
-function sharpInput(bytes: Buffer, limits: MediaLimits): sharp.Sharp {
+function sharpInput(bytes: Buffer, limits: MediaLimits): Sharp {
   // failOn 'error': refuses truncated and corrupt data but tolerates the
   // harmless warnings many phone JPEGs trigger ('warning' would reject them).
   return sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, autoOrient: true });
@@ -688,8 +688,8 @@ export async function inspectMedia(bytes: Buffer, item: string, limits: MediaLim
   const format = sniffed.format;
   checkHeader(bytes, item, format, limits);
 
-  let meta: sharp.Metadata;
-  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  let meta: Metadata;
+  let decoded: { data: Buffer; info: OutputInfo };
   try {
     const input = sharpInput(bytes, limits);
     meta = await input.metadata();
