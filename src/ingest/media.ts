@@ -17,14 +17,8 @@ import path from 'node:path';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { phashFromRaw } from '../decide/phash.js';
 
-export type MediaProblem =
-  | 'media_missing'
-  | 'media_empty'
-  | 'media_not_image'
-  | 'media_too_large'
-  | 'media_unsupported'
-  | 'media_corrupt'
-  | 'media_path_escape';
+import type { MediaProblem } from '../core/types.ts';
+export type { MediaProblem };
 
 export interface MediaLimits {
   /** Largest file accepted, in bytes. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DUMP_EVENT_TYPES, DUMP_FORMAT, DUMP_VERSION, VISIBILITIES, type DumpEvent, type DumpManifest } from '../../core/dump.ts';
 import { VitrineError } from '../../core/errors.ts';
 import type { LedgerEvent } from '../../core/types.ts';
-import { readMediaFile } from '../media-file.ts';
+import { readMediaInside } from '../media.ts';
 import type { ExportReader, IngestItem, OpenedExport } from '../item.ts';
 import { readJsonLines } from '../jsonl.ts';
 
@@ -182,7 +182,7 @@ export const platformDumpReader: ExportReader = {
                 const rel = str(object(m), 'path', 1000);
                 media = {
                   describe: rel,
-                  read: () => readMediaFile(root, rel),
+                  read: async () => readMediaInside(root, rel),
                 };
               }
               const captions = o.captions === undefined || o.captions === null ? {} : object(o.captions);
