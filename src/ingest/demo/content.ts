@@ -263,7 +263,12 @@ export async function mediaOf(ctx: Context, p: PlanPost, emoji: EmojiCache): Pro
       exif: p.gps ? gpsExif(new Rng(ctx.plan.seed, 'exif', p.index)) : null,
     });
   }
-  const t = randomTransform(new Rng(ctx.plan.seed, 'repost', p.index), raw.width, raw.height);
+  const t = randomTransform(
+    new Rng(ctx.plan.seed, 'repost', p.index),
+    raw.width,
+    raw.height,
+    isCanaryRepost(ctx.plan.posts, p),
+  );
   const kept = carriesXmp(ctx, p);
   return encodeRepost(raw, t, kept ? originalXmp(ctx, kept) : null);
 }
@@ -271,19 +276,18 @@ export async function mediaOf(ctx: Context, p: PlanPost, emoji: EmojiCache): Pro
 /** The dump line of a post. */
 export function dumpPostOf(ctx: Context, p: PlanPost, text: PostText): DumpPost {
   const acc = account(ctx, p.account);
-  const line: DumpPost = {
+  return {
     id: p.id,
     accountId: acc.id,
     createdAt: isoTime(p.createdAt),
     visibility: p.visibility,
     caption: text.caption,
     language: acc.language,
+    ...(text.captions ? { captions: text.captions } : {}),
+    altText: text.altText,
+    ...licenceOf(ctx, p),
+    media: { path: mediaPathOf(p), mediaType: MEDIA_TYPES[p.format] },
   };
-  if (text.captions) line.captions = text.captions;
-  line.altText = text.altText;
-  Object.assign(line, licenceOf(ctx, p));
-  line.media = { path: mediaPathOf(p), mediaType: MEDIA_TYPES[p.format] };
-  return line;
 }
 
 /** The rule cases this post exercises, from its final planned state. */

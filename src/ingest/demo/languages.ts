@@ -180,7 +180,7 @@ const en: LangPack = {
   captions: [
     (w, b) => `New picture: ${w}, ${b}.`,
     (w, b) => `Today's little composition: ${w}, ${b}.`,
-    (w, b) => `Made this one myself! ${w}, ${b}.`,
+    (w, b) => `Made this one myself! ${ucfirst(w)}, ${b}.`,
     (w, b) => `Simple, but I like it: ${w}, ${b}.`,
     (w, b) => `I put ${w}, ${b}. What do you think?`,
   ],
@@ -1247,10 +1247,12 @@ export function ucfirst(s: string): string {
   return ch.toLocaleUpperCase() + s.slice(ch.length);
 }
 
-/** "#word" from an emojibase keyword, or null when nothing usable remains. */
+/** "#word" from an emojibase keyword, or null when too little is left of it. */
 export function hashtag(tag: string): string | null {
   const body = tag.normalize('NFC').replace(/[^\p{L}\p{N}]+/gu, '');
-  return body.length > 0 ? `#${body.toLocaleLowerCase()}` : null;
+  const cjk = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u.test(body);
+  // Skip one- and two-letter keywords ("o", "jm"): nobody tags those.
+  return [...body].length >= (cjk ? 2 : 3) ? `#${body.toLocaleLowerCase()}` : null;
 }
 
 /** ASCII, lowercase, letters and digits only (for handles and e-mail addresses). */

@@ -49,17 +49,18 @@ export type AccountRole =
 
 /** Role, share of accounts, posts the account needs for the role to make sense. */
 const ROLE_SPECS: readonly (readonly [Exclude<AccountRole, 'plain'>, number, number])[] = [
-  ['private', 0.03, 1],
-  ['private-then-public', 0.02, 2],
-  ['private-period', 0.03, 3],
-  ['minor', 0.04, 1],
-  ['turns-adult', 0.02, 2],
-  ['age-unknown', 0.08, 1],
-  ['age-later', 0.03, 2],
-  ['age-later-minor', 0.015, 1],
+  // Most important first: when accounts are few, the last ones may get none.
   ['objection', 0.08, 2],
-  ['objection-withdrawn', 0.025, 3],
+  ['private', 0.03, 1],
+  ['minor', 0.04, 1],
+  ['age-unknown', 0.08, 1],
   ['deleted', 0.02, 1],
+  ['private-period', 0.03, 3],
+  ['objection-withdrawn', 0.025, 3],
+  ['age-later', 0.03, 2],
+  ['private-then-public', 0.02, 2],
+  ['turns-adult', 0.02, 2],
+  ['age-later-minor', 0.015, 1],
 ];
 
 export interface PlanAccount {
@@ -271,19 +272,27 @@ function allocatePosts(accounts: PlanAccount[], total: number, seed: number): nu
   return counts;
 }
 
+/**
+ * Gives each role its share of accounts: one account per role first, then the
+ * rest of each share, keeping at least 40 % of accounts plain (canaries and
+ * their re-posters come from those).
+ */
 function assignRoles(accounts: PlanAccount[], counts: number[], seed: number): void {
   const rng = new Rng(seed, 'roles');
   const order = rng.shuffle(accounts.map((a) => a.index));
-  for (const [role, rate, minPosts] of ROLE_SPECS) {
-    let want = Math.max(1, Math.round(rate * accounts.length));
+  let budget = Math.max(0, accounts.length - Math.max(3, Math.ceil(accounts.length * 0.4)));
+  const give = (role: AccountRole, minPosts: number, want: number): void => {
     for (const i of order) {
-      if (want === 0) break;
+      if (want === 0 || budget === 0) return;
       const acc = accounts[i] as PlanAccount;
       if (acc.role !== 'plain' || (counts[i] as number) < minPosts) continue;
       acc.role = role;
       want--;
+      budget--;
     }
-  }
+  };
+  for (const [role, , minPosts] of ROLE_SPECS) give(role, minPosts, 1);
+  for (const [role, rate, minPosts] of ROLE_SPECS) give(role, minPosts, Math.max(0, Math.round(rate * accounts.length) - 1));
 }
 
 /** Post times per account, and the times of each account's role events. */
@@ -309,7 +318,12 @@ function decideAccountEvents(acc: PlanAccount, t: number[], rng: Rng): void {
   const at = (k: number): number => t[k] as number;
   const last = n > 0 ? at(n - 1) : acc.createdAt;
   /** A gap index in the middle half of the account's posts (between post k and k+1). */
-  const middleGap = (): number => Math.min(n - 2, Math.max(0, rng.int(Math.floor((n - 1) / 4), Math.floor((3 * (n - 1)) / 4) - 1)));
+  const middleGap = (): number => {
+    const gaps = n - 1;
+    const lo = Math.floor(gaps / 4);
+    const hi = Math.max(lo, Math.ceil((3 * gaps) / 4) - 1);
+    return Math.min(gaps - 1, rng.int(lo, hi));
+  };
   const twoGaps = (): [number, number] => {
     const i = rng.int(0, Math.max(0, n - 3));
     const j = rng.int(i + 1, n - 2);
@@ -552,19 +566,30 @@ function chooseArtwork(accounts: PlanAccount[], posts: PlanPost[], seed: number,
     c.next++;
     return e;
   };
-  for (const p of posts) {
-    if (p.original !== null) {
-      const o = posts[p.original] as PlanPost;
-      p.set = o.set;
-      p.emoji = o.emoji;
-      continue;
-    }
+  const originals = posts.filter((p) => p.original === null);
+  for (const p of originals) {
     const acc = accounts[p.account] as PlanAccount;
     p.set = rng.chance(acc.mixRate)
       ? rng.weighted(ARTWORK_SETS.filter((s) => s !== acc.mainSet).map((s) => [s, s === 'facebook' ? 1 : 3] as const))
       : acc.mainSet;
     p.emoji = [draw(p.set)];
     if (p.canary === null && rng.chance(0.15)) p.emoji.push(draw(p.set));
+  }
+  // Small platforms still get a few pictures of every set (every emoji exists in all three).
+  for (const set of ARTWORK_SETS) {
+    let missing = Math.min(2, originals.length) - originals.filter((p) => p.set === set).length;
+    for (const p of rng.shuffle([...originals])) {
+      if (missing <= 0) break;
+      if (p.canary !== null || originals.filter((q) => q.set === p.set).length <= 2) continue;
+      p.set = set;
+      missing--;
+    }
+  }
+  for (const p of posts) {
+    if (p.original === null) continue;
+    const o = posts[p.original] as PlanPost;
+    p.set = o.set;
+    p.emoji = o.emoji;
   }
 }
 
@@ -590,6 +615,7 @@ function plantPostCases(posts: PlanPost[], seed: number): void {
   mark(originals, countFor(0.015, N, 2), () => true, (p) => (p.gps = true));
   mark(originals, countFor(0.04, N, 2), () => true, (p) => (p.translated = true));
 
+  mark(originals, countFor(0.03, N, 2), (p) => !p.gps, (p) => (p.format = 'webp'));
   for (const p of posts) {
     if (p.original !== null) {
       p.format = 'jpeg';
@@ -597,13 +623,7 @@ function plantPostCases(posts: PlanPost[], seed: number): void {
       continue;
     }
     p.alt = p.canary !== null || rng.chance(0.6);
-    p.format = p.gps
-      ? 'jpeg'
-      : rng.weighted<ImageFormat>([
-          ['jpeg', 55],
-          ['png', 42],
-          ['webp', 3],
-        ]);
+    if (p.format !== 'webp') p.format = p.gps || rng.chance(0.57) ? 'jpeg' : 'png';
   }
 
   const free = posts.filter((p) => p.canary === null && !isCanaryRepost(posts, p));
