@@ -21,6 +21,7 @@ ${COMMON_HELP}`,
       const bar = ctx.progress('ingest');
       const r = await ingest(ctx.store, ctx.media, positionals[0]!, {
         format: values.format,
+        trainingSize: ctx.policy.snapshot.imageSize,
         onProgress: (done, total) => bar.update(Math.round(done / 1024), Math.round(total / 1024), ' KiB'),
       });
       bar.done();

@@ -1,5 +1,6 @@
 /** `vitrine COMMAND …`: one file per command; this only dispatches and turns errors into messages. */
 import { VitrineError, UsageError } from '../core/errors.ts';
+import sharp from 'sharp';
 import type { Command } from './command.ts';
 import { demoCommand } from './demo.ts';
 import { ingestCommand } from './ingest.ts';
@@ -27,6 +28,9 @@ All state lives in one data folder: --data DIR or $VITRINE_DATA (default ./data)
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Images here are small: one libvips thread per image, several images at once, beats
+  // several threads on one image (measured: 0.59 vs 0.69 ms per decode on 2 cores).
+  sharp.concurrency(1);
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${help()}\n`);

@@ -33,7 +33,7 @@ ${COMMON_HELP}`,
         }
         say('Ingesting the demo platform …');
         const bar = ctx.progress('ingest');
-        const r = await ingest(ctx.store, ctx.media, demo, { onProgress: (d, t) => bar.update(Math.round(d / 1024), Math.round(t / 1024), ' KiB') });
+        const r = await ingest(ctx.store, ctx.media, demo, { trainingSize: ctx.policy.snapshot.imageSize, onProgress: (d, t) => bar.update(Math.round(d / 1024), Math.round(t / 1024), ' KiB') });
         bar.done();
         say(`  ${r.counts.posts} posts, ${r.counts.accounts} accounts, ${r.counts.events} events, ${r.counts.issues} issues`);
       }

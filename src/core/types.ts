@@ -64,6 +64,8 @@ export interface MediaInfo {
   digitalSourceType: string | null;
   c2paTraining: 'allowed' | 'notAllowed' | null;
   hasGps: boolean;
+  /** 32×32 RGB thumbnail of the frame (copy detection). */
+  thumb: Uint8Array | null;
 }
 
 /** A ledger event as stored: the dump event plus where it came from. */

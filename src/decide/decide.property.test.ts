@@ -94,7 +94,7 @@ function build(p: Platform) {
     const sha = Buffer.from(`${id}`.padEnd(32, '.')).toString('hex');
     media.set(sha, {
       sha256: sha, pixelSha256: `${sha}px`, format: 'png', width: 64, height: 64, bytes: 100, phash, phashQuality: 100,
-      dataMining: q.dataMining, digitalSourceType: q.ai ? AI : null, c2paTraining: null, hasGps: false,
+      dataMining: q.dataMining, digitalSourceType: q.ai ? AI : null, c2paTraining: null, hasGps: false, thumb: null,
     });
     if (q.visibilityChange) events.push({ id: `e${e++}`, source: 's', type: 'post.visibility', at: day(q.day + q.visibilityChange.after), postId: id, visibility: q.visibilityChange.to });
     if (q.deletedAfter) events.push({ id: `e${e++}`, source: 's', type: 'post.deleted', at: day(q.day + q.deletedAfter), postId: id });

@@ -12,6 +12,7 @@
  * `duplicate`s, so no picture is weighted twice.
  */
 import { nearPairs, UnionFind } from './dedup-index.ts';
+import { croppedCopyPairs, signature } from './copy-match.ts';
 
 export interface DedupEntry {
   postId: string;
@@ -19,6 +20,7 @@ export interface DedupEntry {
   pixelSha256: string | null;
   phash: string | null;
   phashQuality: number;
+  thumb: Uint8Array | null;
   /** Whether the post passes every rule on its own. */
   usable: boolean;
   /** Its own primary reason, when not usable. */
@@ -39,7 +41,7 @@ export interface DedupResult {
 
 export function clusterCopies(
   entries: readonly DedupEntry[],
-  opts: { threshold: number; minQuality: number; onProgress?: (done: number, total: number) => void },
+  opts: { threshold: number; minQuality: number; maxAlignedDifference: number; onProgress?: (stage: string, done: number, total: number) => void },
 ): DedupResult {
   const uf = new UnionFind(entries.length);
   // Exact copies: the same decoded pixels, whatever the file format or metadata.
@@ -55,8 +57,14 @@ export function clusterCopies(
   entries.forEach((e, i) => {
     if (e.phash && e.phashQuality >= opts.minQuality) idx.push(i);
   });
-  const pairs = nearPairs(idx.map((i) => entries[i]!.phash!), opts.threshold, opts.onProgress);
+  const pairs = nearPairs(idx.map((i) => entries[i]!.phash!), opts.threshold, (d, t) => opts.onProgress?.('dedup: hashes', d, t));
   for (const [a, b] of pairs) uf.union(idx[a]!, idx[b]!);
+  // Cropped, shifted and re-framed copies, which no global hash catches.
+  const cropped = croppedCopyPairs(
+    entries.map((e) => (e.thumb ? signature(e.thumb) : null)),
+    { maxDifference: opts.maxAlignedDifference, alreadyLinked: (i, j) => uf.find(i) === uf.find(j), onProgress: (d, t) => opts.onProgress?.('dedup: crops', d, t) },
+  );
+  for (const [a, b] of cropped) uf.union(a, b);
 
   const members = new Map<number, number[]>();
   entries.forEach((_, i) => {
@@ -82,5 +90,5 @@ export function clusterCopies(
     outcomes[orig] = { kind: 'kept', original: o.postId };
     for (const i of list) if (i !== orig) outcomes[i] = { kind: 'duplicate', original: o.postId, keptPost: o.postId };
   }
-  return { outcomes, clusters, pairs: pairs.length };
+  return { outcomes, clusters, pairs: pairs.length + cropped.length };
 }

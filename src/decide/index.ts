@@ -90,14 +90,14 @@ export function decide(store: Store, policy: Policy, opts: DecideOptions = {}): 
     drops.push(d);
     entries.push({
       postId: post.id, createdAt: post.createdAt, pixelSha256: facts.media?.pixelSha256 ?? null, phash: facts.media?.phash ?? null,
-      phashQuality: facts.media?.phashQuality ?? 0, usable: d.length === 0, ownReason: d[0]?.reason ?? null,
+      phashQuality: facts.media?.phashQuality ?? 0, thumb: facts.media?.thumb ?? null, usable: d.length === 0, ownReason: d[0]?.reason ?? null,
     });
     if (++done % 2000 === 0) opts.onProgress?.('rules', done, total);
   }
   opts.onProgress?.('rules', done, total);
 
   // 2. Copies: a cluster follows its original.
-  const dedup = clusterCopies(entries, { ...policy.dedup, onProgress: (d, t) => opts.onProgress?.('dedup', d, t) });
+  const dedup = clusterCopies(entries, { ...policy.dedup, onProgress: opts.onProgress });
 
   // 3. Store, in batches; only changes are written and logged.
   let changed = 0;

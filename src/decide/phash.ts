@@ -19,7 +19,8 @@
  * significant bit is coefficient k of the 16×16 block in row-major order
  * (row = vertical frequency). Word w of the Uint32 form is hex chars 8w..8w+7.
  */
-import sharp, { type Sharp } from 'sharp';
+import { luma64 } from '../ingest/pixels.ts';
+import sharp from 'sharp';
 
 export const HASH_BITS = 256;
 export const HASH_HEX_LENGTH = 64;
@@ -116,60 +117,17 @@ export function gradientQuality(gray: Float64Array | Uint8Array): number {
 }
 
 /**
- * Luma (BT.601, as PDQ) of a 64×64 interleaved 8-bit image with 1..4 channels
- * (alpha, if any, is expected to be flattened already and is ignored).
- */
-export function lumaFromPixels64(pixels: Uint8Array, channels: number): Float64Array {
-  const out = new Float64Array(N * N);
-  if (pixels.length !== N * N * channels) {
-    throw new RangeError(`expected ${N}×${N}×${channels} bytes, got ${pixels.length}`);
-  }
-  if (channels < 3) {
-    for (let p = 0; p < N * N; p++) out[p] = pixels[p * channels]!;
-    return out;
-  }
-  for (let p = 0; p < N * N; p++) {
-    const o = p * channels;
-    out[p] = 0.299 * pixels[o]! + 0.587 * pixels[o + 1]! + 0.114 * pixels[o + 2]!;
-  }
-  return out;
-}
-
-/**
- * Downsample a sharp pipeline to the 64×64 hashing input and hash it.
- * libvips' resize block-averages (box filter) for the integer part of the
- * shrink and uses the kernel only for the small remainder, so JPEG noise and
- * the source resolution barely matter. Aspect ratio is ignored (fit: fill),
- * as in PDQ: a crop changes the hash, a resize does not.
- */
-async function hashPipeline(pipeline: Sharp): Promise<PerceptualHash> {
-  const { data, info } = await pipeline
-    .flatten({ background: '#ffffff' })
-    .resize(N, N, { fit: 'fill', kernel: 'linear' })
-    .toColourspace('srgb')
-    .removeAlpha()
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  return phashFromGray64(lumaFromPixels64(data, info.channels));
-}
-
-/**
- * Hash encoded image bytes (PNG, JPEG, WebP, GIF…), after EXIF auto-orientation.
- * For untrusted files use inspectMedia (src/ingest/media.ts), which checks the
- * limits before decoding and hashes the pixels it has already decoded.
+ * Hash encoded image bytes (PNG, JPEG, WebP, GIF…), after EXIF auto-orientation:
+ * decoded once by sharp, then flattened on white and area-averaged to 64×64
+ * in JavaScript — the same path ingest takes, so hashes agree.
  */
 export async function phashOfImage(bytes: Buffer): Promise<PerceptualHash> {
-  return hashPipeline(sharp(bytes, { autoOrient: true, failOn: 'error' }));
-}
-
-/** Hash already decoded, oriented 8-bit pixels (e.g. the RGBA buffer media inspection decodes once). */
-export async function phashFromRaw(
-  pixels: Buffer,
-  width: number,
-  height: number,
-  channels: 1 | 2 | 3 | 4,
-): Promise<PerceptualHash> {
-  return hashPipeline(sharp(pixels, { raw: { width, height, channels } }));
+  const { data, info } = await sharp(bytes, { autoOrient: true, failOn: 'error' })
+    .toColourspace('srgb')
+    .ensureAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return phashFromGray64(luma64({ data, width: info.width, height: info.height }));
 }
 
 // ───────────────────────── bit helpers ─────────────────────────

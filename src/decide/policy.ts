@@ -18,7 +18,12 @@ export interface Policy {
   licences: { allowed: string[]; attributionRequired: string[] };
   content: { excludeAiGenerated: boolean; honourReservations: boolean };
   /** Perceptual-hash Hamming threshold (of 256 bits) and the minimum hash quality to trust a match. */
-  dedup: { threshold: number; minQuality: number };
+  /**
+   * Copies: perceptual-hash Hamming threshold (of 256 bits), the minimum hash quality to trust a
+   * hash match, and the largest mean colour difference (0..255) between a picture and the aligned
+   * crop of another for the two to count as one picture (src/decide/copy-match.ts).
+   */
+  dedup: { threshold: number; minQuality: number; maxAlignedDifference: number };
   snapshot: { imageSize: number; shardSize: number };
 }
 
@@ -65,6 +70,8 @@ export function parsePolicy(raw: unknown, where = 'policy'): Policy {
     Number.isInteger(v) && (v as number) >= min && (v as number) <= max
       ? (v as number)
       : fail(field, `must be a whole number from ${min} to ${max}`);
+  const num = (v: unknown, field: string, min: number, max: number): number =>
+    typeof v === 'number' && v >= min && v <= max ? v : fail(field, `must be a number from ${min} to ${max}`);
   const strings = (v: unknown, field: string): string[] =>
     Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0)
       ? (v as string[])
@@ -89,7 +96,7 @@ export function parsePolicy(raw: unknown, where = 'policy'): Policy {
   const content = obj(r.content, 'content');
   known(content, 'content', ['excludeAiGenerated', 'honourReservations']);
   const dedup = obj(r.dedup, 'dedup');
-  known(dedup, 'dedup', ['threshold', 'minQuality']);
+  known(dedup, 'dedup', ['threshold', 'minQuality', 'maxAlignedDifference']);
   const snap = obj(r.snapshot, 'snapshot');
   known(snap, 'snapshot', ['imageSize', 'shardSize']);
 
@@ -109,7 +116,11 @@ export function parsePolicy(raw: unknown, where = 'policy'): Policy {
       excludeAiGenerated: bool(content.excludeAiGenerated, 'content.excludeAiGenerated'),
       honourReservations: bool(content.honourReservations, 'content.honourReservations'),
     },
-    dedup: { threshold: int(dedup.threshold, 'dedup.threshold', 0, 128), minQuality: int(dedup.minQuality, 'dedup.minQuality', 0, 100) },
+    dedup: {
+      threshold: int(dedup.threshold, 'dedup.threshold', 0, 128),
+      minQuality: int(dedup.minQuality, 'dedup.minQuality', 0, 100),
+      maxAlignedDifference: num(dedup.maxAlignedDifference, 'dedup.maxAlignedDifference', 0, 64),
+    },
     snapshot: {
       imageSize: int(snap.imageSize, 'snapshot.imageSize', 16, 1024),
       shardSize: int(snap.shardSize, 'snapshot.shardSize', 1, 1_000_000),

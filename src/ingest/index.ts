@@ -12,6 +12,9 @@ import type { ExportReader, IngestItem } from './item.ts';
 import { DEFAULT_MEDIA_LIMITS, MediaError, inspectMedia, type MediaLimits } from './media.ts';
 import { platformDumpReader } from './readers/platform-dump.ts';
 
+/** The name of the training copy beside a media file. */
+export const trainingVariant = (size: number) => `train-${size}.png`;
+
 export const READERS: readonly ExportReader[] = [platformDumpReader];
 
 export interface IngestOptions {
@@ -20,6 +23,8 @@ export interface IngestOptions {
   /** How many media files are inspected at once. */
   concurrency?: number;
   batchSize?: number;
+  /** Also make the training copy (size×size PNG) while the pixels are decoded; the snapshot then only reads it. */
+  trainingSize?: number;
   now?: () => string;
   onProgress?: (done: number, total: number) => void;
 }
@@ -87,8 +92,9 @@ export async function ingest(store: Store, media: MediaStore, path: string, opts
         }
         try {
           const bytes = await p.media.read();
-          const info = await inspectMedia(bytes, p.media.describe, limits);
+          const { training, ...info } = await inspectMedia(bytes, p.media.describe, limits, { trainingSize: opts.trainingSize });
           await media.put(info.sha256, bytes);
+          if (training) await media.putVariant(info.sha256, trainingVariant(opts.trainingSize!), training);
           mediaOf.set(p, { info, problem: null });
         } catch (e) {
           if (!(e instanceof MediaError)) throw e;

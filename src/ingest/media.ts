@@ -15,7 +15,8 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
-import { phashFromRaw } from '../decide/phash.js';
+import { phashFromGray64 } from '../decide/phash.ts';
+import { derivePixels, encodePngRgb, trainingPixels, type Rgba } from './pixels.ts';
 
 import type { MediaProblem } from '../core/types.ts';
 export type { MediaProblem };
@@ -68,6 +69,8 @@ export interface MediaSignals {
   c2paTraining: 'allowed' | 'notAllowed' | null;
   /** EXIF GPS IFD with latitude and longitude (or XMP exif:GPSLatitude/Longitude). */
   hasGps: boolean;
+  /** 32×32 RGB thumbnail of the frame, for the cropped-copy detector (src/decide/copy-match.ts). */
+  thumb: Buffer;
 }
 
 const PROBLEM_WORDS: Record<MediaProblem, string> = {
@@ -667,7 +670,12 @@ function sharpInput(bytes: Buffer, limits: MediaLimits): Sharp {
  * Inspect one image. `item` names it in errors (e.g. `post 123: media/a.jpg`).
  * Throws MediaError; never returns signals for an image it could not fully decode.
  */
-export async function inspectMedia(bytes: Buffer, item: string, limits: MediaLimits = DEFAULT_MEDIA_LIMITS): Promise<MediaSignals> {
+export async function inspectMedia(
+  bytes: Buffer,
+  item: string,
+  limits: MediaLimits = DEFAULT_MEDIA_LIMITS,
+  opts: { trainingSize?: number } = {},
+): Promise<MediaSignals & { training?: Buffer }> {
   if (bytes.length === 0) throw new MediaError('media_empty', item, 'the file has 0 bytes');
   if (bytes.length > limits.maxBytes) {
     throw new MediaError('media_too_large', item, `${bytes.length} bytes, more than the limit of ${limits.maxBytes}`);
@@ -715,7 +723,16 @@ export async function inspectMedia(bytes: Buffer, item: string, limits: MediaLim
     }
   }
   const pixelSha256 = sha256(Buffer.from(`rgba8 ${info.width}x${info.height}\n`), pixels);
-  const ph = await phashFromRaw(pixels, info.width, info.height, 4);
+  // Everything else comes from these pixels, in JavaScript: no second decode (see pixels.ts).
+  const img = { data: pixels, width: info.width, height: info.height };
+  const derived = derivePixels(img, opts.trainingSize);
+  const ph = phashFromGray64(derived.luma);
+  const training =
+    opts.trainingSize === undefined
+      ? undefined
+      : derived.training
+        ? encodePngRgb(derived.training, opts.trainingSize, opts.trainingSize)
+        : await trainingCopyFromPixels(bytes, img, opts.trainingSize);
 
   const packets: string[] = [];
   if (meta.xmp && meta.xmp.length > 0) packets.push(xmpText(meta.xmp));
@@ -741,6 +758,8 @@ export async function inspectMedia(bytes: Buffer, item: string, limits: MediaLim
     digitalSourceType: dsts.find((d) => AI_GENERATED_SOURCE_TYPES.has(d)) ?? dsts[0] ?? null,
     c2paTraining: c2paTrainingFromBytes(bytes),
     hasGps: exifHasGps(meta.exif) || xmp.some((x) => x.hasGps),
+    thumb: Buffer.from(derived.thumb),
+    ...(training ? { training } : {}),
   };
 }
 
@@ -781,6 +800,21 @@ export async function normaliseForTraining(bytes: Buffer, size: number): Promise
   if (!Number.isInteger(size) || size < 8 || size > 4096) {
     throw new RangeError(`training image size must be an integer from 8 to 4096, got ${size}`);
   }
+  const { data, info } = await sharpInput(bytes, DEFAULT_MEDIA_LIMITS)
+    .toColourspace('srgb')
+    .ensureAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return trainingCopyFromPixels(bytes, { data, width: info.width, height: info.height }, size);
+}
+
+/**
+ * The training copy from decoded pixels: area-averaged in JavaScript when
+ * shrinking (the common case, and the same bytes whichever path asked),
+ * Lanczos by sharp when the image is smaller than the training size.
+ */
+async function trainingCopyFromPixels(bytes: Buffer, img: Rgba, size: number): Promise<Buffer> {
+  if (Math.min(img.width, img.height) >= size) return encodePngRgb(trainingPixels(img, size), size, size);
   const png = await sharpInput(bytes, DEFAULT_MEDIA_LIMITS)
     .flatten({ background: '#ffffff' })
     .resize(size, size, { fit: 'cover', position: 'centre', kernel: 'lanczos3' })

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Post } from '../core/types.ts';
 import type { MediaStore, SnapshotItemRecord, Store } from '../store/index.ts';
 import { normaliseForTraining } from '../ingest/media.ts';
+import { trainingVariant } from '../ingest/index.ts';
 import { canonicalJson, policyVersion, type Policy } from '../decide/policy.ts';
 import { TarWriter } from './tar.ts';
 import { buildFacts, loadContext } from '../decide/index.ts';
@@ -50,19 +51,14 @@ export function itemKey(source: string, postId: string): string {
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-/** Normalised images are cached by media hash and size: re-snapshotting an unchanged corpus re-encodes nothing. */
-async function normalised(dataDir: string, media: MediaStore, mediaSha: string, size: number): Promise<Buffer> {
-  const path = join(dataDir, 'cache', `normalised-${size}`, mediaSha.slice(0, 2), `${mediaSha}.png`);
-  try {
-    return await readFile(path);
-  } catch {
-    const png = await normaliseForTraining(await media.get(mediaSha), size);
-    await mkdir(join(path, '..'), { recursive: true });
-    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, png);
-    await rename(tmp, path);
-    return png;
-  }
+/** The training copy, made at ingest while the image was decoded; made now (and kept) when missing. */
+async function trainingCopy(media: MediaStore, mediaSha: string, size: number): Promise<Buffer> {
+  const variant = trainingVariant(size);
+  const cached = await media.getVariant(mediaSha, variant);
+  if (cached) return cached;
+  const png = await normaliseForTraining(await media.get(mediaSha), size);
+  await media.putVariant(mediaSha, variant, png);
+  return png;
 }
 
 /** Folders left by a snapshot process that died (killed, power cut): its pid is gone. */
@@ -136,7 +132,7 @@ export async function createSnapshot(store: Store, media: MediaStore, dataDir: s
         Array.from({ length: Math.min(concurrency, chunk.length) }, async () => {
           while (next < chunk.length) {
             const i = next++;
-            pngs[i] = await normalised(dataDir, media, chunk[i]!.post.mediaSha256!, size);
+            pngs[i] = await trainingCopy(media, chunk[i]!.post.mediaSha256!, size);
             opts.onProgress?.(++done, items.length);
           }
         }),

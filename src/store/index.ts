@@ -135,6 +135,9 @@ export interface MediaStore {
   put(sha256: string, bytes: Buffer): Promise<void>;
   get(sha256: string): Promise<Buffer>;
   has(sha256: string): Promise<boolean>;
+  /** Derived files kept beside the original (e.g. `train-64.png`, the training copy); null when absent. */
+  putVariant(sha256: string, variant: string, bytes: Buffer): Promise<void>;
+  getVariant(sha256: string, variant: string): Promise<Buffer | null>;
 }
 
 export { openStore } from './sqlite/db.ts';

@@ -1,6 +1,6 @@
 /** Media bytes on the local file system, under DATA/media/ab/cd/<sha256>. */
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { MediaStore } from './index.ts';
 
@@ -14,23 +14,54 @@ export class FileMediaStore implements MediaStore {
 
   async put(sha256: string, bytes: Buffer): Promise<void> {
     const path = this.pathOf(sha256);
-    if (await this.has(sha256)) return;
-    await mkdir(join(path, '..'), { recursive: true });
-    // Write then rename: a crash leaves either nothing or the whole file, never a torn one.
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
+    if (await exists(path)) return;
+    await writeWhole(path, bytes);
+  }
+
+  async putVariant(sha256: string, variant: string, bytes: Buffer): Promise<void> {
+    await writeWhole(this.variantPath(sha256, variant), bytes);
+  }
+
+  async getVariant(sha256: string, variant: string): Promise<Buffer | null> {
+    try {
+      return await readFile(this.variantPath(sha256, variant));
+    } catch {
+      return null;
+    }
+  }
+
+  private variantPath(sha256: string, variant: string): string {
+    if (!/^[a-z0-9][a-z0-9.-]*$/.test(variant)) throw new Error(`Bad media variant name: ${variant}`);
+    return `${this.pathOf(sha256)}.${variant}`;
   }
 
   get(sha256: string): Promise<Buffer> {
     return readFile(this.pathOf(sha256));
   }
 
-  async has(sha256: string): Promise<boolean> {
-    try {
-      return (await stat(this.pathOf(sha256))).isFile();
-    } catch {
-      return false;
-    }
+  has(sha256: string): Promise<boolean> {
+    return exists(this.pathOf(sha256));
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const madeDirs = new Set<string>();
+
+/** Write then rename: a crash leaves either nothing or the whole file, never a torn one. */
+async function writeWhole(path: string, bytes: Buffer): Promise<void> {
+  const dir = dirname(path);
+  if (!madeDirs.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
 }

@@ -15,7 +15,7 @@ export function account(over: Partial<Account> = {}): Account {
 export function media(over: Partial<MediaInfo> = {}): MediaInfo {
   return {
     sha256: 'a'.repeat(64), pixelSha256: 'b'.repeat(64), format: 'png', width: 128, height: 128, bytes: 1000,
-    phash: 'c'.repeat(64), phashQuality: 90, dataMining: null, digitalSourceType: null, c2paTraining: null, hasGps: false, ...over,
+    phash: 'c'.repeat(64), phashQuality: 90, dataMining: null, digitalSourceType: null, c2paTraining: null, hasGps: false, thumb: null, ...over,
   };
 }
 

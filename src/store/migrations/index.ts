@@ -3,6 +3,7 @@
  * and bumps `PRAGMA user_version`; never edit a released migration, add one.
  */
 import { m001_initial } from './001-initial.ts';
+import { m002_media_thumb } from './002-media-thumb.ts';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001_initial];
+export const MIGRATIONS: readonly Migration[] = [m001_initial, m002_media_thumb];

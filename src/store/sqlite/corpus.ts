@@ -17,6 +17,7 @@ interface PostRow {
 interface MediaRow {
   sha256: string; pixel_sha256: string; format: string; width: number; height: number; bytes: number; phash: string;
   phash_quality: number; data_mining: string | null; digital_source_type: string | null; c2pa_training: string | null; has_gps: number;
+  thumb: Buffer | null;
 }
 interface GrantRow {
   id: string; licence: string; account_id: string | null; post_id: string | null; rights_holder: string | null;
@@ -37,6 +38,7 @@ const toMedia = (r: MediaRow): MediaInfo => ({
   sha256: r.sha256, pixelSha256: r.pixel_sha256, format: r.format, width: r.width, height: r.height, bytes: r.bytes,
   phash: r.phash, phashQuality: r.phash_quality, dataMining: r.data_mining, digitalSourceType: r.digital_source_type,
   c2paTraining: r.c2pa_training as MediaInfo['c2paTraining'], hasGps: r.has_gps === 1,
+  thumb: r.thumb ? new Uint8Array(r.thumb.buffer, r.thumb.byteOffset, r.thumb.byteLength) : null,
 });
 const toGrant = (r: GrantRow): LicenceGrant => ({
   id: r.id, licence: r.licence, accountId: r.account_id, postId: r.post_id, rightsHolder: r.rights_holder,
@@ -70,8 +72,8 @@ export class SqliteCorpus implements CorpusRepo {
       getPost: p('SELECT * FROM posts WHERE id = ?'),
       postsPage: p('SELECT * FROM posts WHERE id > ? ORDER BY id LIMIT 2000'),
       putMedia: p(`INSERT OR IGNORE INTO media (sha256, pixel_sha256, format, width, height, bytes, phash, phash_quality, data_mining,
-        digital_source_type, c2pa_training, has_gps) VALUES (@sha256, @pixelSha256, @format, @width, @height, @bytes, @phash,
-        @phashQuality, @dataMining, @digitalSourceType, @c2paTraining, @hasGps)`),
+        digital_source_type, c2pa_training, has_gps, thumb) VALUES (@sha256, @pixelSha256, @format, @width, @height, @bytes, @phash,
+        @phashQuality, @dataMining, @digitalSourceType, @c2paTraining, @hasGps, @thumb)`),
       getMedia: p('SELECT * FROM media WHERE sha256 = ?'),
       allMedia: p('SELECT * FROM media ORDER BY sha256'),
       putEvent: p(`INSERT OR IGNORE INTO events (id, source, type, at, account_id, post_id, payload_json)
@@ -110,7 +112,7 @@ export class SqliteCorpus implements CorpusRepo {
   }
 
   putMedia(m: MediaInfo): void {
-    this.s.putMedia!.run({ ...m, hasGps: m.hasGps ? 1 : 0 });
+    this.s.putMedia!.run({ ...m, hasGps: m.hasGps ? 1 : 0, thumb: m.thumb ? Buffer.from(m.thumb) : null });
   }
 
   putEvent(e: LedgerEvent): boolean {
