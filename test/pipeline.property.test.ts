@@ -31,6 +31,9 @@ const postArb = fc.record({
   visibility: fc.constantFrom<Visibility>('public', 'public', 'public', 'followers', 'direct', 'unlisted'),
   copyOf: fc.option(fc.nat(), { nil: undefined }),
   jpeg: fc.boolean(),
+  /** How a re-poster changed the picture: re-encoded and resized, lightly cropped, or shifted. */
+  transform: fc.constantFrom('resize', 'crop', 'shift'),
+  cut: fc.record({ l: fc.integer({ min: 0, max: 8 }), t: fc.integer({ min: 0, max: 8 }), dx: fc.integer({ min: -4, max: 4 }) }),
   licence: fc.constantFrom('Apache-2.0', 'CC-BY-4.0', 'CC-BY-4.0', null),
   deleted: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
   objected: fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
@@ -51,7 +54,15 @@ describe('ingest → decide → snapshot, over random platforms', () => {
           const picture = p.copyOf !== undefined && i > 0 ? pictureOf[p.copyOf % i]! : i;
           pictureOf.push(picture);
           let img = await photo(COLOURS[picture % COLOURS.length]!, picture);
-          if (picture !== i) img = await sharp(img).resize(100, 100).jpeg({ quality: p.jpeg ? 70 : 90 }).toBuffer();
+          if (picture !== i) {
+            let s = sharp(img);
+            if (p.transform === 'crop') s = sharp(await s.extract({ left: p.cut.l * 1.28 | 0, top: p.cut.t * 1.28 | 0, width: 118, height: 116 }).toBuffer());
+            if (p.transform === 'shift') {
+              const wide = await s.extend({ left: Math.max(0, p.cut.dx), right: Math.max(0, -p.cut.dx), extendWith: 'copy' }).toBuffer();
+              s = sharp(await sharp(wide).extract({ left: Math.max(0, -p.cut.dx), top: 0, width: 128, height: 128 }).toBuffer());
+            }
+            img = await s.resize(100, 100, { fit: 'fill' }).jpeg({ quality: p.jpeg ? 70 : 90 }).toBuffer();
+          }
           files[`media/p${i}.png`] = img;
           if (p.deleted) events.push({ id: `d${i}`, at: '2025-01-01T00:00:00Z', type: 'post.deleted', postId: `p${i}` });
           if (p.objected) events.push({ id: `o${i}`, at: '2025-01-01T00:00:00Z', type: 'post.objection', postId: `p${i}` });
