@@ -9,7 +9,8 @@ import { VitrineError } from '../core/errors.ts';
 import type { MediaInfo, MediaProblem, Post } from '../core/types.ts';
 import type { MediaStore, Store } from '../store/index.ts';
 import type { ExportReader, IngestItem } from './item.ts';
-import { DEFAULT_MEDIA_LIMITS, MediaError, inspectMedia, type MediaLimits } from './media.ts';
+import { DEFAULT_MEDIA_LIMITS, MediaError, type MediaLimits } from './media.ts';
+import { inlineInspector, workerInspector } from './media-pool.ts';
 import { platformDumpReader } from './readers/platform-dump.ts';
 
 /** The name of the training copy beside a media file. */
@@ -22,6 +23,8 @@ export interface IngestOptions {
   limits?: MediaLimits;
   /** How many media files are inspected at once. */
   concurrency?: number;
+  /** Worker threads for media inspection (default: one per core; 0 or 1: in this thread). */
+  workers?: number;
   batchSize?: number;
   /** Also make the training copy (size×size PNG) while the pixels are decoded; the snapshot then only reads it. */
   trainingSize?: number;
@@ -54,7 +57,8 @@ type PostItem = Extract<IngestItem, { kind: 'post' }>;
 export async function ingest(store: Store, media: MediaStore, path: string, opts: IngestOptions = {}): Promise<IngestResult> {
   const now = opts.now ?? (() => new Date().toISOString());
   const limits = opts.limits ?? DEFAULT_MEDIA_LIMITS;
-  const concurrency = opts.concurrency ?? 4;
+  const inspector = opts.workers !== undefined && opts.workers <= 1 ? inlineInspector : workerInspector(opts.workers);
+  const concurrency = opts.concurrency ?? 8;
   const batchSize = opts.batchSize ?? 256;
   const reader = await pickReader(path, opts.format);
   const opened = await reader.open(path);
@@ -92,7 +96,7 @@ export async function ingest(store: Store, media: MediaStore, path: string, opts
         }
         try {
           const bytes = await p.media.read();
-          const { training, ...info } = await inspectMedia(bytes, p.media.describe, limits, { trainingSize: opts.trainingSize });
+          const { training, ...info } = await inspector.inspect(bytes, p.media.describe, limits, { trainingSize: opts.trainingSize });
           await media.put(info.sha256, bytes);
           if (training) await media.putVariant(info.sha256, trainingVariant(opts.trainingSize!), training);
           mediaOf.set(p, { info, problem: null });
@@ -175,6 +179,8 @@ export async function ingest(store: Store, media: MediaStore, path: string, opts
   } catch (e) {
     store.runs.finishIngest(runId, 'failed', opened.source, counts, now());
     throw e;
+  } finally {
+    await inspector.close();
   }
   store.runs.finishIngest(runId, 'done', opened.source, counts, now());
   return { runId, source: opened.source, counts, issuesByCode };

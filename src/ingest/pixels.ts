@@ -13,76 +13,67 @@ export interface Rgba {
   height: number;
 }
 
-/** For each output cell along one axis: the source indices it covers and their weights (summing to 1). */
+/**
+ * For each output cell along one axis: the first source index it covers, how
+ * many, and their weights (summing to 1), flattened into typed arrays so the
+ * inner loops stay monomorphic.
+ */
 function taps(start: number, length: number, out: number, limit: number) {
+  const step = length / out;
   const first = new Int32Array(out);
   const count = new Int32Array(out);
-  const weights: Float32Array[] = [];
-  const step = length / out;
+  const offset = new Int32Array(out);
+  const weights: number[] = [];
   for (let o = 0; o < out; o++) {
     const a = start + o * step;
     const b = Math.min(a + step, limit);
     const lo = Math.floor(a);
-    const hi = Math.min(Math.ceil(b), limit);
-    const w = new Float32Array(Math.max(1, hi - lo));
-    for (let x = lo; x < hi; x++) w[x - lo] = Math.max(0, Math.min(b, x + 1) - Math.max(a, x)) / step;
+    const hi = Math.max(lo + 1, Math.min(Math.ceil(b), limit));
     first[o] = lo;
     count[o] = hi - lo;
-    weights.push(w);
+    offset[o] = weights.length;
+    for (let x = lo; x < hi; x++) weights.push(Math.max(0, Math.min(b, x + 1) - Math.max(a, x)) / step);
   }
-  return { first, count, weights };
+  return { first, count, offset, weights: Float32Array.from(weights) };
 }
 
 /**
  * Area-averaging resize of a region of an RGBA image to outW×outH RGB floats,
- * alpha flattened on white first. Each output pixel is the exact average of
- * the source area it covers (fractional edges weighted), which is what a
+ * alpha flattened on white. Each output pixel is the exact average of the
+ * source area it covers (fractional edges weighted), which is what a
  * downscale should be: no aliasing, no ringing.
  */
 export function areaResizeRgb(img: Rgba, region: { x: number; y: number; w: number; h: number }, outW: number, outH: number): Float32Array {
   const { data, width, height } = img;
   const y0 = Math.floor(region.y);
   const y1 = Math.min(height, Math.ceil(region.y + region.h));
-  const x0 = Math.floor(region.x);
-  const x1 = Math.min(width, Math.ceil(region.x + region.w));
-  // The region's pixels as RGB floats on white, touched once.
-  const rw = x1 - x0;
-  const flat = new Float32Array((y1 - y0) * rw * 3);
-  for (let y = y0; y < y1; y++) {
-    let s = (y * width + x0) * 4;
-    let d = (y - y0) * rw * 3;
-    for (let x = x0; x < x1; x++, s += 4, d += 3) {
-      const al = data[s + 3]!;
-      if (al === 255) {
-        flat[d] = data[s]!;
-        flat[d + 1] = data[s + 1]!;
-        flat[d + 2] = data[s + 2]!;
-      } else {
-        const a = al / 255;
-        const white = 255 * (1 - a);
-        flat[d] = data[s]! * a + white;
-        flat[d + 1] = data[s + 1]! * a + white;
-        flat[d + 2] = data[s + 2]! * a + white;
-      }
-    }
-  }
-  const h = taps(region.x - x0, region.w, outW, rw);
+  const h = taps(region.x, region.w, outW, width);
   const v = taps(region.y - y0, region.h, outH, y1 - y0);
-  // Horizontal pass over every row of the region, then vertical.
   const rows = y1 - y0;
+  // Horizontal pass straight from the RGBA bytes, flattening on white only where alpha < 255.
   const tmp = new Float32Array(rows * outW * 3);
   for (let y = 0; y < rows; y++) {
-    const srow = y * rw * 3;
-    for (let o = 0; o < outW; o++) {
-      const w = h.weights[o]!;
+    const srow = (y0 + y) * width * 4;
+    let t = y * outW * 3;
+    for (let o = 0; o < outW; o++, t += 3) {
       let r = 0, g = 0, b = 0;
-      for (let k = 0, s = srow + h.first[o]! * 3; k < h.count[o]!; k++, s += 3) {
-        const wk = w[k]!;
-        r += wk * flat[s]!;
-        g += wk * flat[s + 1]!;
-        b += wk * flat[s + 2]!;
+      let s = srow + h.first[o]! * 4;
+      const end = h.offset[o]! + h.count[o]!;
+      for (let k = h.offset[o]!; k < end; k++, s += 4) {
+        const wk = h.weights[k]!;
+        const al = data[s + 3]!;
+        if (al === 255) {
+          r += wk * data[s]!;
+          g += wk * data[s + 1]!;
+          b += wk * data[s + 2]!;
+        } else {
+          const a = al / 255;
+          const white = 255 * (1 - a);
+          r += wk * (data[s]! * a + white);
+          g += wk * (data[s + 1]! * a + white);
+          b += wk * (data[s + 2]! * a + white);
+        }
       }
-      const t = (y * outW + o) * 3;
       tmp[t] = r;
       tmp[t + 1] = g;
       tmp[t + 2] = b;
@@ -91,11 +82,11 @@ export function areaResizeRgb(img: Rgba, region: { x: number; y: number; w: numb
   const out = new Float32Array(outW * outH * 3);
   const rowLen = outW * 3;
   for (let o = 0; o < outH; o++) {
-    const w = v.weights[o]!;
     const orow = o * rowLen;
-    for (let k = 0; k < v.count[o]!; k++) {
-      const wk = w[k]!;
-      const trow = (v.first[o]! + k) * rowLen;
+    const end = v.offset[o]! + v.count[o]!;
+    for (let k = v.offset[o]!, y = v.first[o]!; k < end; k++, y++) {
+      const wk = v.weights[k]!;
+      const trow = y * rowLen;
       for (let i = 0; i < rowLen; i++) out[orow + i]! += wk * tmp[trow + i]!;
     }
   }
