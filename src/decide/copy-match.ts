@@ -142,45 +142,59 @@ export interface CopyMatchOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-const Q = 12; // colour bucket side
+const Q = 12; // overall colour cell side
+const FG_Q = 30; // subject colour cell side
 const MEAN_TOLERANCE = 8;
 const FG_TOLERANCE = 30;
-const PROFILE_TOLERANCE = 25;
+const PROFILE_TOLERANCE = 10; // unaligned profile difference; 10 loses no recall on the demo (bench/dedup), 7 loses 0.4 %
 /** Mean absolute luma difference of aligned row or column profiles above which a pair is not a copy. */
 const PROFILE_GATE = 6;
 
-/** Pairs (i < j) whose pictures are crops, shifts or re-framings of one another. */
+/**
+ * Pairs (i < j) whose pictures are crops, shifts or re-framings of one another.
+ * Candidates share a cell (or a neighbouring one) in a 6-D grid of the overall
+ * and subject colours, so the work grows with the number of similar-looking
+ * pictures, not with the square of the corpus.
+ */
 export function croppedCopyPairs(sigs: readonly (CopySignature | null)[], opts: CopyMatchOptions): Array<[number, number]> {
-  const buckets = new Map<number, number[]>();
-  const key = (q: number[]) => (q[0]! * 64 + q[1]!) * 64 + q[2]!;
-  const cell = (s: CopySignature) => s.mean.map((m) => Math.floor(m / Q));
+  const cellOf = (s: CopySignature) => [...s.mean.map((m) => Math.floor(m / Q)), ...s.fg.map((f) => Math.floor(f / FG_Q))];
+  const keyOf = (c: number[]) => c.reduce((k, v) => k * 32 + (v + 1), 0);
+  const cells = new Map<number, { cell: number[]; items: number[] }>();
   sigs.forEach((s, i) => {
     if (!s) return;
-    const k = key(cell(s));
-    (buckets.get(k) ?? buckets.set(k, []).get(k)!).push(i);
+    const cell = cellOf(s);
+    const k = keyOf(cell);
+    const e = cells.get(k) ?? cells.set(k, { cell, items: [] }).get(k)!;
+    e.items.push(i);
   });
+  const offsets: number[][] = [[]];
+  for (let d = 0; d < 6; d++) offsets.splice(0, offsets.length, ...offsets.flatMap((o) => [-1, 0, 1].map((x) => [...o, x])));
   const out: Array<[number, number]> = [];
-  for (let i = 0; i < sigs.length; i++) {
-    const a = sigs[i];
-    if (!a) continue;
-    const q = cell(a);
-    for (let dx = -1; dx <= 1; dx++)
-      for (let dy = -1; dy <= 1; dy++)
-        for (let dz = -1; dz <= 1; dz++) {
-          for (const j of buckets.get(key([q[0]! + dx, q[1]! + dy, q[2]! + dz])) ?? []) {
-            if (j <= i) continue;
-            const b = sigs[j]!;
-            if (Math.abs(a.mean[0] - b.mean[0]) > MEAN_TOLERANCE || Math.abs(a.mean[1] - b.mean[1]) > MEAN_TOLERANCE || Math.abs(a.mean[2] - b.mean[2]) > MEAN_TOLERANCE) continue;
-            if (Math.abs(a.fg[0] - b.fg[0]) > FG_TOLERANCE || Math.abs(a.fg[1] - b.fg[1]) > FG_TOLERANCE || Math.abs(a.fg[2] - b.fg[2]) > FG_TOLERANCE) continue;
-            let pd = 0;
-            for (let x = 0; x < THUMB; x++) pd += Math.abs(a.col[x]! - b.col[x]!) + Math.abs(a.row[x]! - b.row[x]!);
-            if (pd / (2 * THUMB) > PROFILE_TOLERANCE) continue;
-            if (opts.alreadyLinked?.(i, j)) continue;
-            if (copyDistance(a, b) <= opts.maxDifference) out.push([i, j]);
-          }
-        }
-    if (i % 1000 === 0) opts.onProgress?.(i, sigs.length);
+  const consider = (i: number, j: number) => {
+    const a = sigs[i]!;
+    const b = sigs[j]!;
+    if (Math.abs(a.mean[0] - b.mean[0]) > MEAN_TOLERANCE || Math.abs(a.mean[1] - b.mean[1]) > MEAN_TOLERANCE || Math.abs(a.mean[2] - b.mean[2]) > MEAN_TOLERANCE) return;
+    if (Math.abs(a.fg[0] - b.fg[0]) > FG_TOLERANCE || Math.abs(a.fg[1] - b.fg[1]) > FG_TOLERANCE || Math.abs(a.fg[2] - b.fg[2]) > FG_TOLERANCE) return;
+    let pd = 0;
+    for (let x = 0; x < THUMB; x++) pd += Math.abs(a.col[x]! - b.col[x]!) + Math.abs(a.row[x]! - b.row[x]!);
+    if (pd / (2 * THUMB) > PROFILE_TOLERANCE) return;
+    if (opts.alreadyLinked?.(i, j)) return;
+    if (copyDistance(a, b) <= opts.maxDifference) out.push(i < j ? [i, j] : [j, i]);
+  };
+  let done = 0;
+  for (const [k, { cell, items }] of cells) {
+    for (const off of offsets) {
+      const nk = keyOf(cell.map((v, d) => v + off[d]!));
+      if (nk < k) continue; // each pair of cells once
+      const other = cells.get(nk);
+      if (!other) continue;
+      if (nk === k) {
+        for (let x = 0; x < items.length; x++) for (let y = x + 1; y < items.length; y++) consider(items[x]!, items[y]!);
+      } else for (const i of items) for (const j of other.items) consider(i, j);
+    }
+    done += items.length;
+    opts.onProgress?.(done, sigs.length);
   }
-  opts.onProgress?.(sigs.length, sigs.length);
+  out.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   return out;
 }
