@@ -52,19 +52,34 @@ export interface Post {
 
 /** What ingest learned from a media file; stored once per distinct file. */
 export interface MediaInfo {
+  /** SHA-256 of the file bytes (hex): the media id. */
   sha256: string;
+  /**
+   * SHA-256 of the decoded pixels (sRGB, 8-bit RGBA, after EXIF auto-orient, preceded by "rgba8 W×H"),
+   * fully transparent pixels counted as (0,0,0,0): exact copies match whatever the container or metadata.
+   */
   pixelSha256: string;
   format: string;
+  /** Dimensions after auto-orientation (as displayed). */
   width: number;
   height: number;
   bytes: number;
+  /** 64 hex chars, 256-bit perceptual hash (src/decide/phash.ts). */
   phash: string;
+  /** 0..100 from gradient energy; low means a flat image whose hash says little. */
   phashQuality: number;
+  /** plus:DataMining as a short code (`DMI-…`), the most restrictive if several; null if absent. */
   dataMining: string | null;
+  /** Iptc4xmpExt:DigitalSourceType as a full IPTC URI; null if absent. */
   digitalSourceType: string | null;
+  /**
+   * C2PA/CAWG training-mining assertion, read without validating signatures: 'notAllowed' if any
+   * training or data-mining entry is notAllowed or constrained. Unsigned claims only ever restrict.
+   */
   c2paTraining: 'allowed' | 'notAllowed' | null;
+  /** EXIF GPS IFD with coordinates (or XMP exif:GPSLatitude/Longitude). Never reaches a shard. */
   hasGps: boolean;
-  /** 32×32 RGB thumbnail of the frame (copy detection). */
+  /** 32×32 RGB thumbnail of the frame, for the cropped-copy detector (src/decide/copy-match.ts). */
   thumb: Uint8Array | null;
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openStore, FileMediaStore, type Store } from '../store/index.ts';
 import { ingest } from './index.ts';
 import { png, writeDump } from '../../test/helpers/dump.ts';
+import { crc32 } from './pixels.ts';
 
 let dir: string;
 let store: Store;
@@ -21,16 +22,6 @@ afterEach(() => {
 
 /** A PNG header claiming 100000×100000 pixels, with a valid CRC: a decompression bomb's calling card. */
 function bombPng(): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (b: Buffer) => {
-    let c = 0xffffffff;
-    for (const x of b) c = crcTable[(c ^ x) & 0xff]! ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(100000, 0);
   ihdr.writeUInt32BE(100000, 4);
@@ -39,7 +30,7 @@ function bombPng(): Buffer {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(13);
   const c = Buffer.alloc(4);
-  c.writeUInt32BE(crc(body));
+  c.writeUInt32BE(crc32(body));
   const iend = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), len, body, c, iend]);
 }

@@ -18,7 +18,7 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { phashFromGray64 } from '../decide/phash.ts';
 import { derivePixels, encodePngRgb, trainingPixels, type Rgba } from './pixels.ts';
 
-import type { MediaProblem } from '../core/types.ts';
+import type { MediaInfo, MediaProblem } from '../core/types.ts';
 export type { MediaProblem };
 
 export interface MediaLimits {
@@ -38,38 +38,13 @@ export const DEFAULT_MEDIA_LIMITS: MediaLimits = Object.freeze({
 
 export type MediaFormat = 'png' | 'jpeg' | 'webp' | 'gif';
 
-export interface MediaSignals {
-  /** SHA-256 of the file bytes (hex). */
-  sha256: string;
-  /**
-   * SHA-256 of the decoded pixels: sRGB, 8-bit RGBA, after EXIF auto-orient,
-   * preceded by "rgba8 W×H\n" so equal bytes of different shapes differ.
-   * Fully transparent pixels count as (0,0,0,0) whatever colour they store,
-   * since encoders disagree about it. Equal across containers and metadata.
-   */
-  pixelSha256: string;
+/**
+ * What inspecting one file tells (the fields are documented on MediaInfo in
+ * src/core/types.ts, the one definition), with the format narrowed and the
+ * thumbnail as a Buffer.
+ */
+export interface MediaSignals extends Omit<MediaInfo, 'format' | 'thumb'> {
   format: MediaFormat;
-  /** Dimensions after auto-orientation (as displayed). */
-  width: number;
-  height: number;
-  bytes: number;
-  /** 64 hex chars, 256-bit perceptual hash (src/decide/phash.ts). */
-  phash: string;
-  /** 0..100; ≤ 49 means the phash is unreliable (flat image). */
-  phashQuality: number;
-  /** plus:DataMining as a short code (`DMI-…`); the most restrictive if several; null if absent. */
-  dataMining: string | null;
-  /** Iptc4xmpExt:DigitalSourceType as a full IPTC URI; null if absent. */
-  digitalSourceType: string | null;
-  /**
-   * C2PA/CAWG training-mining assertion, read from the manifest bytes without
-   * validating signatures: 'notAllowed' if any training or data-mining entry is
-   * notAllowed or constrained. Unsigned claims only ever restrict, never grant.
-   */
-  c2paTraining: 'allowed' | 'notAllowed' | null;
-  /** EXIF GPS IFD with latitude and longitude (or XMP exif:GPSLatitude/Longitude). */
-  hasGps: boolean;
-  /** 32×32 RGB thumbnail of the frame, for the cropped-copy detector (src/decide/copy-match.ts). */
   thumb: Buffer;
 }
 

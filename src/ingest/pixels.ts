@@ -153,7 +153,8 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-function crc32(bufs: Uint8Array[]): number {
+/** CRC-32 (as PNG chunks use) over the concatenation of `bufs`. */
+export function crc32(...bufs: Uint8Array[]): number {
   let c = 0xffffffff;
   for (const b of bufs) for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
@@ -164,7 +165,7 @@ function chunk(type: string, body: Uint8Array): Buffer {
   head.writeUInt32BE(body.length, 0);
   head.write(type, 4, 'latin1');
   const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32([head.subarray(4), body]));
+  crc.writeUInt32BE(crc32(head.subarray(4), body));
   return Buffer.concat([head, body, crc]);
 }
 
