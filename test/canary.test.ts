@@ -84,3 +84,36 @@ describe('canaries', () => {
     }
   });
 });
+
+describe('what a shard holds', () => {
+  it('images carry no metadata (no EXIF, GPS, XMP, ICC: only IHDR, IDAT, IEND) and captions no personal data', async () => {
+    const posts = readFileSync(join(demo.path, 'posts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // The demo planted personal data in captions, and GPS in images: there was something to remove.
+    expect(posts.some((p) => /@\S+\.\w{2,}/.test(p.caption))).toBe(true);
+    const gpsPosts = posts.filter((p) => store.corpus.getPost(p.id)?.mediaSha256 && store.corpus.getMedia(store.corpus.getPost(p.id)!.mediaSha256!)!.hasGps);
+    expect(gpsPosts.length).toBeGreaterThan(0);
+    const datasheet = JSON.parse(readFileSync(join(snap.path, 'datasheet.json'), 'utf8'));
+    expect(datasheet.processing.removedFromCaptions.emails + datasheet.processing.removedFromCaptions.handles).toBeGreaterThan(0);
+
+    for (const f of readdirSync(snap.path).filter((n) => n.endsWith('.tar'))) {
+      for (const e of readTar(readFileSync(join(snap.path, f)))) {
+        if (e.name.endsWith('.png')) {
+          const chunks: string[] = [];
+          for (let off = 8; off < e.data.length; ) {
+            const len = e.data.readUInt32BE(off);
+            chunks.push(e.data.toString('latin1', off + 4, off + 8));
+            off += 12 + len;
+          }
+          expect(chunks, e.name).toEqual(['IHDR', 'IDAT', 'IEND']);
+        } else {
+          const rec = JSON.parse(e.data.toString('utf8'));
+          for (const c of rec.captions) {
+            expect(c.text, e.name).not.toMatch(/[\w.+-]+@[\w-]+\.\w{2,}|https?:\/\/|(?<![\w])@\w/);
+            expect(c.text.replace(/\D/g, '').length >= 8 && /\d[\d\s().-]{6,}\d/.test(c.text), `${e.name}: ${c.text}`).toBe(false);
+          }
+        }
+      }
+    }
+  });
+});
+

@@ -30,9 +30,10 @@ export function scrubPii(text: string, counts?: ScrubCounts): string {
     if (counts) counts[k] += 1;
     return ' ';
   };
-  let t = text.replace(EMAIL, count('emails'));
+  // Handles first: @user@instance would otherwise read as an e-mail address behind a stray "@".
+  let t = text.replace(HANDLE, count('handles'));
+  t = t.replace(EMAIL, count('emails'));
   t = t.replace(URL_RE, count('urls'));
-  t = t.replace(HANDLE, count('handles'));
   t = t.replace(PHONE, (m) => {
     const digits = m.replace(/\D/g, '').length;
     if (digits < 8 || digits > 15) return m;
