@@ -635,6 +635,19 @@ function checkHeader(bytes: Buffer, item: string, format: MediaFormat, limits: M
   }
 }
 
+/** RGB → RGBA with opaque alpha: what ensureAlpha gives, without another libvips pass. */
+function withAlpha(rgb: Buffer): Buffer {
+  const n = rgb.length / 3;
+  const out = Buffer.allocUnsafe(n * 4);
+  for (let i = 0, j = 0; i < n * 3; i += 3, j += 4) {
+    out[j] = rgb[i]!;
+    out[j + 1] = rgb[i + 1]!;
+    out[j + 2] = rgb[i + 2]!;
+    out[j + 3] = 255;
+  }
+  return out;
+}
+
 function sharpInput(bytes: Buffer, limits: MediaLimits): Sharp {
   // failOn 'error': refuses truncated and corrupt data but tolerates the
   // harmless warnings many phone JPEGs trigger ('warning' would reject them).
@@ -668,18 +681,18 @@ export async function inspectMedia(
   let meta: Metadata;
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    const input = sharpInput(bytes, limits);
-    meta = await input.metadata();
-    decoded = await input
-      .clone()
-      .toColourspace('srgb')
-      .ensureAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    meta = await sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels }).metadata();
+    // The plain case — 8-bit sRGB, no ICC profile, upright — skips three libvips operations
+    // (a third of the decode time on small images); anything else takes the full conversion.
+    const plain = meta.space === 'srgb' && !meta.icc && (meta.orientation ?? 1) === 1 && (meta.depth ?? 'uchar') === 'uchar';
+    decoded = plain
+      ? await sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true })
+      : await sharpInput(bytes, limits).toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (err) {
     const { problem, detail } = sharpProblem(err);
     throw new MediaError(problem, item, detail);
   }
+  if (decoded.info.channels === 3) decoded = { data: withAlpha(decoded.data), info: { ...decoded.info, channels: 4 } };
   const { data, info } = decoded;
   if (info.channels !== 4 || data.length !== info.width * info.height * 4) {
     throw new MediaError('media_corrupt', item, `decoding gave ${info.channels} channels at ${info.width}×${info.height}`);
