@@ -1,16 +1,14 @@
 import { join } from 'node:path';
-import { generateDemo } from '../ingest/demo/index.ts';
+import { DEFAULT_DEMO, generateDemo } from '../ingest/demo/index.ts';
 import { COMMON_HELP, dataDir, intOption, out, parse, Progress } from './common.ts';
 import type { Command } from './command.ts';
-
-export const DEMO_DEFAULTS = { accounts: 2000, posts: 20000, seed: 1 };
 
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'generate the demo platform (a platform dump from real emoji artwork)',
   usage: `vitrine demo [--accounts N] [--posts M] [--seed S] [--out PATH] [--json]
 
-Writes a deterministic platform dump (default ${DEMO_DEFAULTS.accounts} accounts, ${DEMO_DEFAULTS.posts} posts, seed ${DEMO_DEFAULTS.seed})
+Writes a deterministic platform dump (default ${DEFAULT_DEMO.accounts} accounts, ${DEFAULT_DEMO.posts} posts, seed ${DEFAULT_DEMO.seed})
 to PATH (default DATA/demo), plus canaries.json and demo-truth.jsonl beside it.
 
 ${COMMON_HELP}`,
@@ -19,9 +17,9 @@ ${COMMON_HELP}`,
     const outDir = values.out ?? join(dataDir(values.data), 'demo');
     const bar = new Progress('demo', values.quiet);
     const r = await generateDemo({
-      accounts: intOption(values.accounts, 'accounts', DEMO_DEFAULTS.accounts),
-      posts: intOption(values.posts, 'posts', DEMO_DEFAULTS.posts),
-      seed: intOption(values.seed, 'seed', DEMO_DEFAULTS.seed, 0, 2 ** 32 - 1),
+      accounts: intOption(values.accounts, 'accounts', DEFAULT_DEMO.accounts),
+      posts: intOption(values.posts, 'posts', DEFAULT_DEMO.posts),
+      seed: intOption(values.seed, 'seed', DEFAULT_DEMO.seed, 0, 2 ** 32 - 1),
       out: outDir,
       onProgress: (d, t) => bar.update(d, t),
     });

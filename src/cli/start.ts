@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateDemo } from '../ingest/demo/index.ts';
+import { DEFAULT_DEMO, generateDemo } from '../ingest/demo/index.ts';
 import { ingest } from '../ingest/index.ts';
 import { createSnapshot } from '../snapshot/index.ts';
 import { COMMON_HELP, ensureDecided, openContext, out, parse } from './common.ts';
-import { DEMO_DEFAULTS } from './demo.ts';
 import type { Command } from './command.ts';
 
 export const startCommand: Command = {
@@ -26,9 +25,9 @@ ${COMMON_HELP}`,
       if (ctx.store.corpus.counts().posts === 0) {
         const demo = join(ctx.dataDir, 'demo');
         if (!existsSync(join(demo, 'manifest.json'))) {
-          say(`Generating the demo platform (${DEMO_DEFAULTS.accounts} accounts, ${DEMO_DEFAULTS.posts} posts) in ${demo} …`);
+          say(`Generating the demo platform (${DEFAULT_DEMO.accounts} accounts, ${DEFAULT_DEMO.posts} posts) in ${demo} …`);
           const bar = ctx.progress('demo');
-          await generateDemo({ ...DEMO_DEFAULTS, out: demo, onProgress: (d, t) => bar.update(d, t) });
+          await generateDemo({ ...DEFAULT_DEMO, out: demo, onProgress: (d, t) => bar.update(d, t) });
           bar.done();
         }
         say('Ingesting the demo platform …');
