@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore } from '../../src/store/index.ts';
 import { clusterCopies, type DedupEntry } from '../../src/decide/dedup.ts';
+import { croppedPostPairs } from '../../src/decide/copy-pairs.ts';
 import { hammingHex } from '../../src/decide/phash.ts';
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, demo: { type: 'string' }, thresholds: { type: 'string', default: '24,31,40' }, crop: { type: 'string', default: '4' } } });
@@ -25,10 +26,12 @@ for (const line of readFileSync(join(values.demo, 'demo-truth.jsonl'), 'utf8').t
   truth.set(t.postId, t.originalPostId ?? t.postId);
 }
 const entries: DedupEntry[] = [];
+const mediaOf: string[] = [];
 for (const p of store.corpus.allPosts()) {
   const m = p.mediaSha256 ? store.corpus.getMedia(p.mediaSha256) : null;
   if (!m) continue;
-  entries.push({ postId: p.id, createdAt: p.createdAt, pixelSha256: m.pixelSha256, phash: m.phash, phashQuality: m.phashQuality, thumb: m.thumb, usable: true, ownReason: null });
+  mediaOf.push(m.sha256);
+  entries.push({ postId: p.id, createdAt: p.createdAt, pixelSha256: m.pixelSha256, phash: m.phash, phashQuality: m.phashQuality, usable: true, ownReason: null });
 }
 const reposts = entries.filter((e) => truth.get(e.postId) !== e.postId);
 console.log(`${entries.length} posts with images, ${reposts.length} re-posts`);
@@ -39,9 +42,10 @@ const dists = reposts.map((r) => hammingHex(r.phash!, byId.get(truth.get(r.postI
 const q = (f: number) => dists[Math.min(dists.length - 1, Math.floor(f * dists.length))];
 console.log(`re-post → original distance: min ${dists[0]} p50 ${q(0.5)} p90 ${q(0.9)} p95 ${q(0.95)} p99 ${q(0.99)} max ${dists[dists.length - 1]}`);
 
+const cropped = croppedPostPairs(store, { threshold: 0, minQuality: 0, maxAlignedDifference: Number(values.crop) }, mediaOf);
 console.log('threshold  recall  precision  clusters  wrongly-merged-posts');
 for (const t of values.thresholds!.split(',').map(Number)) {
-  const r = clusterCopies(entries, { threshold: t, minQuality: 0, maxAlignedDifference: Number(values.crop) });
+  const r = clusterCopies(entries, { threshold: t, minQuality: 0, croppedPairs: cropped });
   // Cluster label = the original each post was attached to (itself when unique or the original).
   const label = entries.map((e, i) => {
     const o = r.outcomes[i]!;

@@ -16,7 +16,8 @@ export const THUMB = 32;
 export type Thumb = Uint8Array;
 
 export interface CopySignature {
-  thumb: Thumb;
+  /** Kept only when asked for: at scale the thumbnails are read back when a candidate needs them. */
+  thumb: Thumb | null;
   /** Mean colour of the central region (robust to light crops). */
   mean: [number, number, number];
   /** Mean colour of what differs from the border colour (the subject), or the mean when nothing does. */
@@ -26,7 +27,7 @@ export interface CopySignature {
   row: Float32Array;
 }
 
-export function signature(thumb: Thumb): CopySignature {
+export function signature(thumb: Thumb, keepThumb = true): CopySignature {
   const G = THUMB;
   if (thumb.length !== G * G * 3) throw new RangeError(`thumbnail must be ${G}×${G}×3 bytes, got ${thumb.length}`);
   const mean = [0, 0, 0] as [number, number, number];
@@ -59,7 +60,7 @@ export function signature(thumb: Thumb): CopySignature {
       col[x]! += l;
       row[y]! += l;
     }
-  return { thumb, mean, fg, col, row };
+  return { thumb: keepThumb ? thumb : null, mean, fg, col, row };
 }
 
 function profileAt(p: Float32Array, x: number): number {
@@ -100,14 +101,13 @@ function alignAxis(a: Float32Array, b: Float32Array): { s: number; o: number; co
 }
 
 /** Mean absolute colour difference (0..255) between `q` and the best-aligned window of `p`. */
-function alignedDifference(p: CopySignature, q: CopySignature): number {
+function alignedDifference(p: CopySignature, q: CopySignature, t: Thumb, qt: Thumb): number {
   const G = THUMB;
   const ax = alignAxis(p.col, q.col);
   // The profiles alone already rule out most candidates: skip the 2-D comparison for them.
   if (ax.cost > PROFILE_GATE) return Infinity;
   const ay = alignAxis(p.row, q.row);
   if (ay.cost > PROFILE_GATE) return Infinity;
-  const t = p.thumb;
   let d = 0;
   for (let y = 0; y < G; y++) {
     const sy = ay.o + ay.s * (y + 0.5) - 0.5;
@@ -122,7 +122,7 @@ function alignedDifference(p: CopySignature, q: CopySignature): number {
       for (let c = 0; c < 3; c++) {
         const top = t[(y0 * G + x0) * 3 + c]! * (1 - fx) + t[(y0 * G + x1) * 3 + c]! * fx;
         const bottom = t[(y1 * G + x0) * 3 + c]! * (1 - fx) + t[(y1 * G + x1) * 3 + c]! * fx;
-        d += Math.abs(q.thumb[(y * G + x) * 3 + c]! - (top * (1 - fy) + bottom * fy));
+        d += Math.abs(qt[(y * G + x) * 3 + c]! - (top * (1 - fy) + bottom * fy));
       }
     }
   }
@@ -130,13 +130,17 @@ function alignedDifference(p: CopySignature, q: CopySignature): number {
 }
 
 /** Whichever of the two is the crop of the other, the smaller aligned difference. */
-export function copyDistance(a: CopySignature, b: CopySignature): number {
-  return Math.min(alignedDifference(a, b), alignedDifference(b, a));
+export function copyDistance(a: CopySignature, b: CopySignature, ta: Thumb = a.thumb!, tb: Thumb = b.thumb!): number {
+  return Math.min(alignedDifference(a, b, ta, tb), alignedDifference(b, a, tb, ta));
 }
 
 export interface CopyMatchOptions {
   /** Largest aligned mean colour difference (0..255) for a copy. */
   maxDifference: number;
+  /** Reads a thumbnail when the signatures do not hold them. */
+  thumb?: (i: number) => Thumb;
+  /** Only pairs where this holds for at least one side (the media new since the last run). */
+  involving?: (i: number) => boolean;
   /** Skip pairs already known to be in one cluster. */
   alreadyLinked?: (i: number, j: number) => boolean;
   onProgress?: (done: number, total: number) => void;
@@ -170,7 +174,9 @@ export function croppedCopyPairs(sigs: readonly (CopySignature | null)[], opts: 
   const offsets: number[][] = [[]];
   for (let d = 0; d < 6; d++) offsets.splice(0, offsets.length, ...offsets.flatMap((o) => [-1, 0, 1].map((x) => [...o, x])));
   const out: Array<[number, number]> = [];
+  const thumbOf = opts.thumb ?? ((i: number) => sigs[i]!.thumb!);
   const consider = (i: number, j: number) => {
+    if (opts.involving && !opts.involving(i) && !opts.involving(j)) return;
     const a = sigs[i]!;
     const b = sigs[j]!;
     if (Math.abs(a.mean[0] - b.mean[0]) > MEAN_TOLERANCE || Math.abs(a.mean[1] - b.mean[1]) > MEAN_TOLERANCE || Math.abs(a.mean[2] - b.mean[2]) > MEAN_TOLERANCE) return;
@@ -179,7 +185,7 @@ export function croppedCopyPairs(sigs: readonly (CopySignature | null)[], opts: 
     for (let x = 0; x < THUMB; x++) pd += Math.abs(a.col[x]! - b.col[x]!) + Math.abs(a.row[x]! - b.row[x]!);
     if (pd / (2 * THUMB) > PROFILE_TOLERANCE) return;
     if (opts.alreadyLinked?.(i, j)) return;
-    if (copyDistance(a, b) <= opts.maxDifference) out.push(i < j ? [i, j] : [j, i]);
+    if (copyDistance(a, b, thumbOf(i), thumbOf(j)) <= opts.maxDifference) out.push(i < j ? [i, j] : [j, i]);
   };
   let done = 0;
   for (const [k, { cell, items }] of cells) {

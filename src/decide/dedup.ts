@@ -12,7 +12,6 @@
  * `duplicate`s, so no picture is weighted twice.
  */
 import { nearPairs, UnionFind } from './dedup-index.ts';
-import { croppedCopyPairs, signature } from './copy-match.ts';
 
 export interface DedupEntry {
   postId: string;
@@ -20,7 +19,6 @@ export interface DedupEntry {
   pixelSha256: string | null;
   phash: string | null;
   phashQuality: number;
-  thumb: Uint8Array | null;
   /** Whether the post passes every rule on its own. */
   usable: boolean;
   /** Its own primary reason, when not usable. */
@@ -41,7 +39,13 @@ export interface DedupResult {
 
 export function clusterCopies(
   entries: readonly DedupEntry[],
-  opts: { threshold: number; minQuality: number; maxAlignedDifference: number; onProgress?: (stage: string, done: number, total: number) => void },
+  opts: {
+    threshold: number;
+    minQuality: number;
+    /** Pairs of entries found to be cropped or shifted copies (copy-pairs.ts). */
+    croppedPairs?: readonly [number, number][];
+    onProgress?: (stage: string, done: number, total: number) => void;
+  },
 ): DedupResult {
   const uf = new UnionFind(entries.length);
   // Exact copies: the same decoded pixels, whatever the file format or metadata.
@@ -60,10 +64,7 @@ export function clusterCopies(
   const pairs = nearPairs(idx.map((i) => entries[i]!.phash!), opts.threshold, (d, t) => opts.onProgress?.('dedup: hashes', d, t));
   for (const [a, b] of pairs) uf.union(idx[a]!, idx[b]!);
   // Cropped, shifted and re-framed copies, which no global hash catches.
-  const cropped = croppedCopyPairs(
-    entries.map((e) => (e.thumb ? signature(e.thumb) : null)),
-    { maxDifference: opts.maxAlignedDifference, alreadyLinked: (i, j) => uf.find(i) === uf.find(j), onProgress: (d, t) => opts.onProgress?.('dedup: crops', d, t) },
-  );
+  const cropped = opts.croppedPairs ?? [];
   for (const [a, b] of cropped) uf.union(a, b);
 
   const members = new Map<number, number[]>();

@@ -7,6 +7,7 @@ import type { Account, Decision, LedgerEvent, LicenceGrant, Post } from '../core
 import type { ReasonCode } from '../core/reasons.ts';
 import type { Store } from '../store/index.ts';
 import { clusterCopies, type DedupEntry } from './dedup.ts';
+import { croppedPostPairs } from './copy-pairs.ts';
 import { byPriority, evaluatePost, type RuleDrop } from './evaluate.ts';
 import type { PostFacts } from './facts.ts';
 import { policyVersion, type Policy } from './policy.ts';
@@ -83,21 +84,24 @@ export function decide(store: Store, policy: Policy, opts: DecideOptions = {}): 
   // 1. Rules, post by post.
   const entries: DedupEntry[] = [];
   const drops: RuleDrop[][] = [];
+  const mediaOf: (string | null)[] = [];
   let done = 0;
   for (const post of store.corpus.allPosts()) {
     const facts = buildFacts(store, ctx, post);
     const d = byPriority(evaluatePost(facts, { policy, now }));
     drops.push(d);
+    mediaOf.push(post.mediaSha256);
     entries.push({
       postId: post.id, createdAt: post.createdAt, pixelSha256: facts.media?.pixelSha256 ?? null, phash: facts.media?.phash ?? null,
-      phashQuality: facts.media?.phashQuality ?? 0, thumb: facts.media?.thumb ?? null, usable: d.length === 0, ownReason: d[0]?.reason ?? null,
+      phashQuality: facts.media?.phashQuality ?? 0, usable: d.length === 0, ownReason: d[0]?.reason ?? null,
     });
     if (++done % 2000 === 0) opts.onProgress?.('rules', done, total);
   }
   opts.onProgress?.('rules', done, total);
 
   // 2. Copies: a cluster follows its original.
-  const dedup = clusterCopies(entries, { ...policy.dedup, onProgress: opts.onProgress });
+  const cropped = croppedPostPairs(store, policy.dedup, mediaOf, (d, t) => opts.onProgress?.('dedup: crops', d, t));
+  const dedup = clusterCopies(entries, { ...policy.dedup, croppedPairs: cropped, onProgress: opts.onProgress });
 
   // 3. Store, in batches; only changes are written and logged.
   let changed = 0;

@@ -120,11 +120,24 @@ export interface SnapshotsRepo {
   withdrawals(snapshotId?: string): Withdrawal[];
 }
 
+export interface CopiesRepo {
+  /** The detector settings the stored pairs were found with, and the last media row searched. */
+  state(): { params: string | null; upto: number };
+  /** Adds pairs (media sha256s) and moves the mark, atomically; `reset` first drops pairs found under other settings. */
+  save(params: string, upto: number, pairs: readonly [string, string][], reset: boolean): void;
+  all(): [string, string][];
+  /** Every media file's thumbnail, in insertion order (row numbers grow). */
+  mediaThumbs(): IterableIterator<{ row: number; sha256: string; thumb: Uint8Array | null }>;
+  thumbOf(sha256: string): Uint8Array | null;
+  lastMediaRow(): number;
+}
+
 export interface Store {
   readonly corpus: CorpusRepo;
   readonly runs: RunsRepo;
   readonly decisions: DecisionsRepo;
   readonly snapshots: SnapshotsRepo;
+  readonly copies: CopiesRepo;
   /** Runs `fn` atomically: all of its writes land, or none do. */
   transaction<T>(fn: () => T): T;
   close(): void;

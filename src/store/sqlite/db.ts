@@ -9,6 +9,7 @@ import { SqliteCorpus } from './corpus.ts';
 import { SqliteRuns } from './runs.ts';
 import { SqliteDecisions } from './decisions.ts';
 import { SqliteSnapshots } from './snapshots.ts';
+import { SqliteCopies } from './copies.ts';
 
 export type DB = Database.Database;
 
@@ -46,6 +47,7 @@ export function openStore(file: string): Store {
     runs: new SqliteRuns(db),
     decisions: new SqliteDecisions(db),
     snapshots: new SqliteSnapshots(db),
+    copies: new SqliteCopies(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };
