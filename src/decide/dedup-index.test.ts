@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { UnionFind, nearPairs, nearPairsWithStats, type Pair } from './dedup-index.js';
 import { flipBits, hammingHex, phashOfImage } from './phash.js';
+import { Rng } from '../ingest/demo/prng.ts';
 
 /** Reference: every pair, full distance. */
 function bruteForce(hashes: string[], t: number): Pair[] {
@@ -19,15 +20,10 @@ function bruteForce(hashes: string[], t: number): Pair[] {
   return out;
 }
 
-/** Small seeded PRNG for the data generators (fast-check drives the seeds). */
-function prng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
+/** The project's seeded generator (src/ingest/demo/prng.ts) as a plain function. */
+function prng(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
 }
 function randomHex(rnd: () => number): string {
   let s = '';

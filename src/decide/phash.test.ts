@@ -4,6 +4,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import sharp, { type OverlayOptions } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../ingest/demo/prng.ts';
 import {
   PDQ_MATCH_THRESHOLD,
   PDQ_MIN_QUALITY,
@@ -106,14 +107,10 @@ const require = createRequire(import.meta.url);
 const EMOJI_DIR = path.join(path.dirname(require.resolve('emoji-datasource-google/package.json')), 'img/google/64');
 const S = 384;
 
-function prng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
+/** The project's seeded generator (src/ingest/demo/prng.ts) as a plain function. */
+function prng(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** A 384×384 picture: a two-colour gradient with 3–5 emoji of different sizes at random places. */
