@@ -73,6 +73,11 @@ export function openContext(values: { data?: string; json?: boolean; policy?: st
 export function ensureDecided(ctx: Context): DecideResult | null {
   const last = ctx.store.decisions.lastFinishedRun();
   if (last && last.ledgerVersion === ctx.store.runs.ledgerVersion() && last.policyVersion === policyVersion(ctx.policy)) return null;
+  return decideWithProgress(ctx);
+}
+
+/** `decide`, with a progress bar per stage. */
+export function decideWithProgress(ctx: Context): DecideResult {
   const bars = new Map<string, Progress>();
   const r = decide(ctx.store, ctx.policy, {
     onProgress: (stage, done, total) => {

@@ -1,6 +1,5 @@
-import { decide } from '../decide/index.ts';
 import { REASON_CODES } from '../core/reasons.ts';
-import { COMMON_HELP, openContext, out, parse, table } from './common.ts';
+import { COMMON_HELP, decideWithProgress, openContext, out, parse, table } from './common.ts';
 import type { Command } from './command.ts';
 
 export const decideCommand: Command = {
@@ -17,11 +16,7 @@ ${COMMON_HELP}`,
     const { values } = parse(argv, {});
     const ctx = openContext(values);
     try {
-      const bars = new Map<string, ReturnType<typeof ctx.progress>>();
-      const r = decide(ctx.store, ctx.policy, {
-        onProgress: (stage, done, total) => (bars.get(stage) ?? bars.set(stage, ctx.progress(`decide: ${stage}`)).get(stage)!).update(done, total),
-      });
-      for (const b of bars.values()) b.done();
+      const r = decideWithProgress(ctx);
       out(ctx.json, r, () =>
         [
           `Decided ${r.posts} posts under ${r.policyVersion} (run ${r.runId}): ${r.counts.eligible} eligible, ${r.changed} changed, ${r.clusters} clusters of copies${r.withdrawalsFound ? `, ${r.withdrawalsFound} new withdrawals from snapshots` : ''}`,
