@@ -141,8 +141,6 @@ export interface CopyMatchOptions {
   thumb?: (i: number) => Thumb;
   /** Only pairs where this holds for at least one side (the media new since the last run). */
   involving?: (i: number) => boolean;
-  /** Skip pairs already known to be in one cluster. */
-  alreadyLinked?: (i: number, j: number) => boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -184,7 +182,6 @@ export function croppedCopyPairs(sigs: readonly (CopySignature | null)[], opts: 
     let pd = 0;
     for (let x = 0; x < THUMB; x++) pd += Math.abs(a.col[x]! - b.col[x]!) + Math.abs(a.row[x]! - b.row[x]!);
     if (pd / (2 * THUMB) > PROFILE_TOLERANCE) return;
-    if (opts.alreadyLinked?.(i, j)) return;
     if (copyDistance(a, b, thumbOf(i), thumbOf(j)) <= opts.maxDifference) out.push(i < j ? [i, j] : [j, i]);
   };
   let done = 0;

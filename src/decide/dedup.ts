@@ -2,8 +2,9 @@
  * Clusters of copies and the policy that governs them.
  *
  * A cluster is the set of posts whose images are the same picture: identical
- * decoded pixels, or perceptual hashes within the policy's Hamming threshold
- * (hashes of low quality — flat images — match exactly only). A cluster
+ * decoded pixels, perceptual hashes within the policy's Hamming threshold
+ * (hashes below the policy's minimum quality match exactly only), or a
+ * cropped or shifted copy found by copy-pairs.ts. A cluster
  * belongs to its original, the earliest post. If the original may not be used
  * for any reason, no copy may be used either, whoever re-posted it: a
  * re-poster cannot give away what the author kept private, objected to, or

@@ -111,28 +111,25 @@ export async function ingest(store: Store, media: MediaStore, path: string, opts
     const ingestedAt = now();
     store.transaction(() => {
       let changed = false;
+      const tally = (kind: 'accounts' | 'events' | 'grants', stored: boolean) => {
+        if (stored) {
+          counts[kind] += 1;
+          changed = true;
+        } else counts.unchanged += 1;
+      };
       for (const it of items) {
         switch (it.kind) {
           case 'issue':
             issue(it.item, it.code, it.detail);
             break;
           case 'account':
-            if (store.corpus.putAccount(it.account, it.recordHash)) {
-              counts.accounts += 1;
-              changed = true;
-            } else counts.unchanged += 1;
+            tally('accounts', store.corpus.putAccount(it.account, it.recordHash));
             break;
           case 'event':
-            if (store.corpus.putEvent(it.event)) {
-              counts.events += 1;
-              changed = true;
-            } else counts.unchanged += 1;
+            tally('events', store.corpus.putEvent(it.event));
             break;
           case 'grant':
-            if (store.corpus.putGrant(it.grant)) {
-              counts.grants += 1;
-              changed = true;
-            } else counts.unchanged += 1;
+            tally('grants', store.corpus.putGrant(it.grant));
             break;
           case 'post': {
             if (!store.corpus.hasAccount(it.post.accountId)) {
