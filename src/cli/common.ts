@@ -100,7 +100,7 @@ export class Progress {
   ) {
     this.enabled = !quiet && Boolean(process.stderr.isTTY) && process.env.CI !== 'true';
   }
-  update(done: number, total: number, unit = ''): void {
+  update(done: number, total: number, unit = '', extra = ''): void {
     if (!this.enabled) return;
     const now = Date.now();
     if (now - this.last < 100 && done < total) return;
@@ -111,7 +111,7 @@ export class Progress {
     const width = 24;
     const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
     const eta = rate > 0 && total > done ? `ETA ${fmtSecs((total - done) / rate)}` : '';
-    process.stderr.write(`\r${this.label.padEnd(16)} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${done}/${total}${unit} ${rate.toFixed(0)}/s ${eta}\x1b[K`);
+    process.stderr.write(`\r${this.label.padEnd(16)} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${done}/${total}${unit} ${rate.toFixed(0)}/s ${extra}${eta}\x1b[K`);
   }
   done(): void {
     if (this.enabled) process.stderr.write('\n');

@@ -10,14 +10,16 @@ import { explainCommand } from './explain.ts';
 import { withdrawalsCommand } from './withdrawals.ts';
 import { licenceCommand } from './licence.ts';
 import { startCommand } from './start.ts';
+import { imagineCommand } from './imagine.ts';
+import { trainCommand } from './train.ts';
 
 export const COMMANDS: readonly Command[] = [
-  startCommand, demoCommand, ingestCommand, decideCommand, snapshotCommand, explainCommand, withdrawalsCommand, licenceCommand,
+  startCommand, demoCommand, ingestCommand, decideCommand, snapshotCommand, explainCommand, withdrawalsCommand, licenceCommand, trainCommand, imagineCommand,
 ];
 
 function help(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
-  return `vitrine: consent-gated training data for text-to-image models
+  return `vitrine: consent-gated training data, and the text-to-image model trained on it
 
 Usage: vitrine COMMAND [options]   (vitrine COMMAND --help for details)
 

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { UnionFind, nearPairs, nearPairsWithStats, type Pair } from './dedup-index.js';
 import { flipBits, hammingHex, phashOfImage } from './phash.js';
-import { Rng } from '../ingest/demo/prng.ts';
+import { Rng } from '../core/prng.ts';
 
 /** Reference: every pair, full distance. */
 function bruteForce(hashes: string[], t: number): Pair[] {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import sharp, { type OverlayOptions } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '../ingest/demo/prng.ts';
+import { Rng } from '../core/prng.ts';
 import {
   PDQ_MATCH_THRESHOLD,
   PDQ_MIN_QUALITY,

@@ -132,12 +132,49 @@ export interface CopiesRepo {
   lastMediaRow(): number;
 }
 
+/** A trained model and where it came from. */
+export interface ModelRecord {
+  id: string;
+  path: string;
+  createdAt: string;
+  kind: string;
+  snapshotId: string;
+  policyVersion: string;
+  parentId: string | null;
+  configName: string;
+  config: Record<string, unknown>;
+  codeVersion: string;
+  trainSeconds: number;
+  imagesSeen: number;
+  hardware: Record<string, unknown>;
+  card: Record<string, unknown>;
+}
+
+export interface ModelEval {
+  modelId: string;
+  judgeId: string;
+  createdAt: string;
+  results: Record<string, unknown>;
+}
+
+export interface ModelsRepo {
+  /** False when a model with this id was already registered. */
+  register(m: ModelRecord): boolean;
+  get(id: string): ModelRecord | null;
+  list(): ModelRecord[];
+  /** Models trained on a snapshot (a withdrawal from the snapshot concerns them). */
+  trainedOn(snapshotId: string): ModelRecord[];
+  putEval(e: ModelEval): void;
+  evals(modelId: string): ModelEval[];
+}
+
 export interface Store {
   readonly corpus: CorpusRepo;
   readonly runs: RunsRepo;
   readonly decisions: DecisionsRepo;
   readonly snapshots: SnapshotsRepo;
   readonly copies: CopiesRepo;
+  readonly models: ModelsRepo;
   /** Runs `fn` atomically: all of its writes land, or none do. */
   transaction<T>(fn: () => T): T;
   close(): void;

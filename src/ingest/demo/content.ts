@@ -34,7 +34,7 @@ import {
   type PlanAccount,
   type PlanPost,
 } from './plan.ts';
-import { Rng } from './prng.ts';
+import { Rng } from '../../core/prng.ts';
 
 /** The rule cases a post can exercise, as listed in demo-truth.jsonl (always in this order). */
 export const PLANTED_CASES = [

@@ -7,7 +7,7 @@
  * adverbial phrases ("sur un fond rouge uni", "auf rotem Hintergrund",
  * "на красном фоне") so templates never have to agree an adjective.
  */
-import type { Rng } from './prng.ts';
+import type { Rng } from '../../core/prng.ts';
 
 export const LANGUAGES = ['en', 'fr', 'de', 'es', 'it', 'pt', 'nl', 'pl', 'ja', 'ru', 'sv'] as const;
 export type Lang = (typeof LANGUAGES)[number];

@@ -19,7 +19,7 @@ import {
   type ColourKey,
   type PosKey,
 } from './languages.ts';
-import type { Rng } from './prng.ts';
+import type { Rng } from '../../core/prng.ts';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
 export const MEDIA_TYPES: Record<ImageFormat, string> = {

@@ -9,7 +9,7 @@ import { PLANTED_CASES, plantedOf, textOf, type Context, type PlantedCase } from
 import { ARTWORK_SETS, emojiImagePath, loadCatalogue, normaliseHexcode, type EmojiEntry } from './emoji.ts';
 import { COLOUR_KEYS, LANGUAGES, LANG_PACKS, PATTERNS, POSITIONS, SCENES, hashtag, ucfirst, type BackgroundDesc } from './languages.ts';
 import { EVENT_END, birthday, buildPlan, planEvents, type Plan } from './plan.ts';
-import { Rng } from './prng.ts';
+import { Rng } from '../../core/prng.ts';
 
 let catalogue: EmojiEntry[];
 beforeAll(async () => {

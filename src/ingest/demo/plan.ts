@@ -15,7 +15,7 @@ import type { DumpEvent, Visibility } from '../../core/dump.ts';
 import { ARTWORK_SETS, type ArtworkSet } from './emoji.ts';
 import { LANGUAGE_WEIGHTS, LANG_PACKS, asciiSlug, type Lang } from './languages.ts';
 import { randomStyle, type AccountStyle, type DmiClass, type ImageFormat } from './picture.ts';
-import { Rng } from './prng.ts';
+import { Rng } from '../../core/prng.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

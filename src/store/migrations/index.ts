@@ -5,6 +5,7 @@
 import { m001_initial } from './001-initial.ts';
 import { m002_media_thumb } from './002-media-thumb.ts';
 import { m003_copy_pairs } from './003-copy-pairs.ts';
+import { m004_models } from './004-models.ts';
 
 export interface Migration {
   version: number;
@@ -12,4 +13,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001_initial, m002_media_thumb, m003_copy_pairs];
+export const MIGRATIONS: readonly Migration[] = [m001_initial, m002_media_thumb, m003_copy_pairs, m004_models];

@@ -10,6 +10,7 @@ import { SqliteRuns } from './runs.ts';
 import { SqliteDecisions } from './decisions.ts';
 import { SqliteSnapshots } from './snapshots.ts';
 import { SqliteCopies } from './copies.ts';
+import { SqliteModels } from './models.ts';
 
 export type DB = Database.Database;
 
@@ -48,6 +49,7 @@ export function openStore(file: string): Store {
     decisions: new SqliteDecisions(db),
     snapshots: new SqliteSnapshots(db),
     copies: new SqliteCopies(db),
+    models: new SqliteModels(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };

@@ -1,5 +1,5 @@
 /**
- * Seeded pseudo-random numbers for the demo generator: sfc32, seeded through
+ * Seeded pseudo-random numbers (the demo generator, sampling noise): sfc32, seeded through
  * splitmix32 from a hash of (seed, stream name, …). Every part of the plan
  * draws from its own named stream, so adding a draw in one place does not
  * shift the numbers everywhere else, and a post's picture can be re-rendered

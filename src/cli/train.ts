@@ -1,0 +1,90 @@
+import { UsageError, VitrineError } from '../core/errors.ts';
+import { train } from '../train/index.ts';
+import { COMMON_HELP, intOption, openContext, out, parse } from './common.ts';
+import type { Command } from './command.ts';
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train a text-to-image model on a snapshot (PyTorch), export it to ONNX, register its lineage',
+  usage: `vitrine train [--snapshot ID] [--config NAME] [--set KEY=VALUE]... [--max-minutes N] [--fresh] [--json]
+
+Trains with trainer/train.py (Debian's python3-torch; VITRINE_PYTHON names
+another interpreter) on the snapshot (default: the newest), then exports the
+EMA weights to DATA/models/<model id>/ and records the model's lineage:
+snapshot, policy version, config, code version, training time and hardware.
+The run folder DATA/runs/train-CONFIG-SNAPSHOT/ keeps checkpoints, the loss
+curve (loss.png) and sample grids (samples-*.png): run the same command again
+after an interruption and training resumes where it stopped.
+
+  --config NAME    trainer/configs/NAME.json: tiny, default, gpu (default: default)
+  --set KEY=VALUE  override one config value (for example --set steps=100)
+  --max-minutes N  stop after N minutes with a checkpoint (resume later)
+  --fresh          discard the run folder and start again
+
+${COMMON_HELP}`,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {
+      snapshot: { type: 'string' },
+      config: { type: 'string', default: 'default' },
+      set: { type: 'string', multiple: true, default: [] },
+      'max-minutes': { type: 'string' },
+      fresh: { type: 'boolean', default: false },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const overrides: Record<string, string> = {};
+    for (const kv of values.set ?? []) {
+      const i = kv.indexOf('=');
+      if (i <= 0) throw new UsageError(`--set needs KEY=VALUE, got "${kv}"`);
+      overrides[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    const maxMinutes = values['max-minutes'] === undefined ? undefined : intOption(values['max-minutes'], 'max-minutes', 0, 1, 100000);
+    const ctx = openContext(values);
+    const abort = new AbortController();
+    const onSignal = () => abort.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const snaps = ctx.store.snapshots.list();
+      const snapshotId = values.snapshot ?? snaps[snaps.length - 1]?.id;
+      if (!snapshotId) throw new VitrineError('No snapshot to train on: run `vitrine snapshot` first (or `vitrine start`)');
+      const bar = ctx.progress('train');
+      const r = await train({
+        dataDir: ctx.dataDir,
+        store: ctx.store,
+        snapshotId,
+        config: values.config ?? 'default',
+        overrides,
+        maxSeconds: maxMinutes ? maxMinutes * 60 : undefined,
+        fresh: values.fresh,
+        signal: abort.signal,
+        onEvent: (e) => {
+          if (e.event === 'progress') {
+            bar.update(Number(e.step), Number(e.steps), ' steps', `${Number(e.imagesPerSecond).toFixed(1)} img/s loss ${Number(e.loss).toFixed(4)} `);
+          } else if (e.event === 'start' && !ctx.json && !values.quiet) {
+            process.stderr.write(`Training on ${String(e.snapshot)} with config ${String(e.config)}: ${(Number(e.params) / 1e6).toFixed(2)} M parameters, ${String(e.threads)} threads${e.resumed ? `, resumed at step ${String(e.step)}` : ''}\n`);
+          }
+        },
+      });
+      bar.done();
+      if (r.status === 'stopped') {
+        out(ctx.json, r, () => `Stopped at step ${r.step} of ${r.steps} (checkpoint saved). Run the same command again to resume.\n  ${r.runDir}`);
+        return 3;
+      }
+      const m = r.model;
+      out(ctx.json, { ...r, model: { ...m, card: undefined } }, () =>
+        [
+          `Model ${m.id} ${r.created ? 'registered' : '(already registered)'}: ${m.imagesSeen} images seen in ${(m.trainSeconds / 60).toFixed(1)} min`,
+          `  trained on ${m.snapshotId} under ${m.policyVersion}, config ${m.configName}, code ${m.codeVersion}`,
+          `  ${m.path}`,
+          `  loss curve and samples: ${r.runDir}/loss.png, ${r.runDir}/samples-final.png`,
+          `Next: vitrine imagine --model ${m.id} "imagine a red apple" · vitrine eval ${m.id}`,
+        ].join('\n'),
+      );
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      ctx.close();
+    }
+  },
+};

@@ -1,0 +1,120 @@
+/**
+ * Sampling a rectified flow (the same schedule as trainer/flow.py): integrate
+ * dx/dt = v from t = 1 (noise) to t = 0 (image) with Euler or Heun steps.
+ * Classifier-free guidance runs the conditional and unconditional inputs in
+ * one batch, so each step is one call to the denoiser.
+ */
+import * as ort from 'onnxruntime-node';
+import type { LoadedModel } from './model.ts';
+
+export type SamplerMethod = 'euler' | 'heun';
+
+export interface SampleOptions {
+  steps: number;
+  guidance: number;
+  method: SamplerMethod;
+  shift: number;
+  /** Called after each denoiser evaluation with (done, total) and the current estimate of the images. */
+  onStep?: (done: number, total: number) => void;
+}
+
+/** Times from 1 to 0; shift > 1 spends more steps at high noise. Mirrors flow.timesteps. */
+export function timesteps(steps: number, shift = 1): number[] {
+  const out: number[] = [];
+  for (let i = 0; i <= steps; i++) {
+    const t = 1 - i / steps;
+    out.push((shift * t) / (1 + (shift - 1) * t));
+  }
+  return out;
+}
+
+/** Evaluations of the denoiser a sampler needs for `steps` steps. */
+export function evaluations(steps: number, method: SamplerMethod): number {
+  return method === 'heun' ? 2 * steps - 1 : steps;
+}
+
+export interface Conditioning {
+  /** Token features and pooled vectors for [prompt, empty prompt]. */
+  tokens: ort.Tensor;
+  pooled: ort.Tensor;
+  ids: ort.Tensor;
+}
+
+/** Encodes the prompt and the empty prompt (the unconditional input) in one call. */
+export async function encode(model: LoadedModel, prompt: string): Promise<Conditioning> {
+  const t = model.tokenizer;
+  const rows = [t.encode(prompt), t.encode('')];
+  const T = rows[0]?.length ?? 0;
+  const ids = new ort.Tensor('int64', BigInt64Array.from(rows.flat(), (v) => BigInt(v)), [2, T]);
+  const out = await model.encoder.run({ ids });
+  return { tokens: out.tokens as ort.Tensor, pooled: out.pooled as ort.Tensor, ids };
+}
+
+/** Repeats row 0 `n` times then row 1 `m` times of a [2, ...] tensor. */
+function tile(t: ort.Tensor, n: number, m: number): ort.Tensor {
+  const [, ...rest] = t.dims;
+  const row = rest.reduce((a, b) => a * b, 1);
+  const src = t.data as Float32Array | BigInt64Array;
+  const out = new (src.constructor as Float32ArrayConstructor | BigInt64ArrayConstructor)(row * (n + m)) as Float32Array | BigInt64Array;
+  for (let i = 0; i < n + m; i++) {
+    const from = i < n ? 0 : 1;
+    (out as Float32Array).set((src as Float32Array).subarray(from * row, (from + 1) * row), i * row);
+  }
+  return new ort.Tensor(t.type as 'float32', out as Float32Array, [n + m, ...rest]);
+}
+
+/**
+ * Runs the sampler from `noise` (n × 3 × S × S, values of a standard normal)
+ * and returns the images in the network's range [-1, 1].
+ */
+export async function sample(model: LoadedModel, cond: Conditioning, noise: Float32Array, n: number, o: SampleOptions): Promise<Float32Array> {
+  const S = model.card.imageSize;
+  const per = 3 * S * S;
+  if (noise.length !== n * per) throw new RangeError(`noise has ${noise.length} values, expected ${n * per}`);
+  const guided = o.guidance !== 1;
+  const rows = guided ? 2 * n : n;
+  const feeds = {
+    tokens: tile(cond.tokens, n, guided ? n : 0),
+    pooled: tile(cond.pooled, n, guided ? n : 0),
+    ids: tile(cond.ids, n, guided ? n : 0),
+  };
+  const total = evaluations(o.steps, o.method);
+  let done = 0;
+  const velocity = async (x: Float32Array, t: number): Promise<Float32Array> => {
+    const xin = new Float32Array(rows * per);
+    xin.set(x, 0);
+    if (guided) xin.set(x, n * per);
+    const out = await model.denoiser.run({
+      ...feeds,
+      x: new ort.Tensor('float32', xin, [rows, 3, S, S]),
+      t: new ort.Tensor('float32', new Float32Array(rows).fill(t), [rows]),
+    });
+    const v = (out.velocity as ort.Tensor).data as Float32Array;
+    o.onStep?.(++done, total);
+    if (!guided) return v.slice(0, n * per);
+    const g = o.guidance;
+    const res = new Float32Array(n * per);
+    for (let i = 0; i < n * per; i++) {
+      const vu = v[n * per + i] as number;
+      res[i] = vu + g * ((v[i] as number) - vu);
+    }
+    return res;
+  };
+  const ts = timesteps(o.steps, o.shift);
+  let x = Float32Array.from(noise);
+  for (let i = 0; i < o.steps; i++) {
+    const t0 = ts[i] as number;
+    const t1 = ts[i + 1] as number;
+    const dt = t1 - t0;
+    const v = await velocity(x, t0);
+    if (o.method === 'heun' && t1 > 0) {
+      const x1 = new Float32Array(x.length);
+      for (let j = 0; j < x.length; j++) x1[j] = (x[j] as number) + dt * (v[j] as number);
+      const v1 = await velocity(x1, t1);
+      for (let j = 0; j < x.length; j++) x[j] = (x[j] as number) + dt * 0.5 * ((v[j] as number) + (v1[j] as number));
+    } else {
+      for (let j = 0; j < x.length; j++) x[j] = (x[j] as number) + dt * (v[j] as number);
+    }
+  }
+  return x;
+}

@@ -1,0 +1,127 @@
+/**
+ * `vitrine train`: trains a model on a snapshot with the PyTorch trainer, exports
+ * it to ONNX, and registers it with its lineage (snapshot, policy, config, code,
+ * time, hardware). The run folder is named after the snapshot and the config,
+ * so running the same command again resumes an interrupted run.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { VitrineError } from '../core/errors.ts';
+import type { ModelRecord, Store } from '../store/index.ts';
+import { readCard } from '../imagine/model.ts';
+import { TRAINER_DIR, pythonError, runPython, type PyEvent } from './python.ts';
+
+export interface TrainOptions {
+  dataDir: string;
+  store: Store;
+  snapshotId: string;
+  config: string;
+  overrides?: Record<string, string>;
+  maxSeconds?: number;
+  fresh?: boolean;
+  onEvent?: (e: PyEvent) => void;
+  signal?: AbortSignal;
+}
+
+export type TrainResult =
+  | { status: 'trained'; model: ModelRecord; runDir: string; created: boolean }
+  | { status: 'stopped'; runDir: string; step: number; steps: number };
+
+/** A version for the trainer's code: the git commit when there is one, and a hash of trainer/ either way. */
+export function codeVersion(): string {
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = path.join(dir, name);
+      if (name === '__pycache__' || name === 'tests') continue;
+      if (name.endsWith('.py') || name.endsWith('.json')) h.update(`${path.relative(TRAINER_DIR, p)}\0`).update(readFileSync(p));
+      else if (!name.includes('.') && existsSync(p) && readdirSync(p, { withFileTypes: true }).length >= 0) {
+        try {
+          walk(p);
+        } catch {
+          // not a folder
+        }
+      }
+    }
+  };
+  walk(TRAINER_DIR);
+  let git = 'no-git';
+  try {
+    git = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: TRAINER_DIR, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    // not a git checkout
+  }
+  return `${git}+trainer-${h.digest('hex').slice(0, 12)}`;
+}
+
+export function runDirFor(dataDir: string, snapshotId: string, config: string): string {
+  const safe = config.replace(/[^A-Za-z0-9_-]+/g, '_');
+  return path.join(dataDir, 'runs', `train-${safe}-${snapshotId}`);
+}
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const snap = o.store.snapshots.get(o.snapshotId);
+  if (!snap) throw new VitrineError(`Unknown snapshot ${o.snapshotId} (vitrine snapshot list shows them)`);
+  if (!existsSync(path.join(snap.path, 'datasheet.json'))) throw new VitrineError(`Snapshot ${snap.id}: its folder ${snap.path} is missing`);
+  const runDir = runDirFor(o.dataDir, snap.id, o.config);
+  if (o.fresh) await rm(runDir, { recursive: true, force: true });
+  await mkdir(runDir, { recursive: true });
+  const args = ['--snapshot', snap.path, '--out', runDir, '--config', o.config];
+  for (const [k, v] of Object.entries(o.overrides ?? {})) args.push('--set', `${k}=${v}`);
+  if (o.maxSeconds) args.push('--max-seconds', String(o.maxSeconds));
+  const t = await runPython('train.py', args, o.onEvent, o.signal);
+  if (t.code === 3) {
+    const last = [...t.events].reverse().find((e) => e.event === 'stopped');
+    return { status: 'stopped', runDir, step: Number(last?.step ?? 0), steps: Number(last?.steps ?? 0) };
+  }
+  if (t.code !== 0) throw new VitrineError(`Training failed (exit ${t.code}): ${pythonError(t.stderr)}\n(run folder ${runDir}; run the same command again to resume)`);
+  return { ...(await exportAndRegister(o, runDir, snap.id, snap.policyVersion)), runDir };
+}
+
+/** Exports the finished run into DATA/models/<id>/ (written aside, renamed into place) and registers it. */
+export async function exportAndRegister(
+  o: Pick<TrainOptions, 'dataDir' | 'store' | 'config' | 'onEvent'>,
+  runDir: string,
+  snapshotId: string,
+  policyVersion: string,
+): Promise<{ status: 'trained'; model: ModelRecord; created: boolean }> {
+  const training = JSON.parse(await readFile(path.join(runDir, 'training.json'), 'utf8')) as {
+    configValues: Record<string, unknown>; trainSeconds: number; imagesSeen: number; hardware: Record<string, unknown>;
+  };
+  const lineage = { snapshot: snapshotId, policyVersion, config: o.config, codeVersion: codeVersion() };
+  const models = path.join(o.dataDir, 'models');
+  await mkdir(models, { recursive: true });
+  const tmp = path.join(models, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const extra = path.join(runDir, 'card-extra.json');
+  await writeFile(extra, JSON.stringify({ lineage }));
+  const e = await runPython('export.py', ['--run', runDir, '--out', tmp, '--card-extra', extra], o.onEvent);
+  if (e.code !== 0) {
+    await rm(tmp, { recursive: true, force: true });
+    throw new VitrineError(`Export to ONNX failed: ${pythonError(e.stderr)}`);
+  }
+  const card = await readCard(tmp);
+  const dir = path.join(models, card.id);
+  if (existsSync(dir)) await rm(tmp, { recursive: true, force: true });
+  else await rename(tmp, dir);
+  const rec: ModelRecord = {
+    id: card.id,
+    path: dir,
+    createdAt: new Date().toISOString(),
+    kind: card.kind,
+    snapshotId,
+    policyVersion,
+    parentId: null,
+    configName: o.config,
+    config: training.configValues,
+    codeVersion: lineage.codeVersion,
+    trainSeconds: training.trainSeconds,
+    imagesSeen: training.imagesSeen,
+    hardware: training.hardware,
+    card: card as unknown as Record<string, unknown>,
+  };
+  const created = o.store.models.register(rec);
+  return { status: 'trained', model: o.store.models.get(card.id) ?? rec, created };
+}

@@ -1,0 +1,119 @@
+"""Exports a trained run to the product's format: two ONNX graphs and a model card.
+
+    /usr/bin/python3 trainer/export.py --run RUN_DIR --out MODEL_DIR [--card-extra extra.json]
+
+encoder.onnx   ids (B, T) int64 -> tokens (B, T, D), pooled (B, D)
+denoiser.onnx  x (B, 3, H, W), t (B), tokens, pooled, ids -> velocity (B, 3, H, W)
+The caption is encoded once per prompt; the denoiser runs once per sampling
+step with the conditional and unconditional halves in one batch. The weights
+are the EMA weights. The model id is a hash of the three files the product
+loads, so the same weights always have the same id.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from model import ModelConfig, TextToImage, count_params  # noqa: E402
+from tokenizer import Tokenizer  # noqa: E402
+
+OPSET = 17
+
+
+class _Denoiser(torch.nn.Module):
+    def __init__(self, m: TextToImage):
+        super().__init__()
+        self.unet = m.unet
+
+    def forward(self, x, t, tokens, pooled, ids):  # noqa: ANN001
+        return self.unet(x, t, tokens, pooled, ids)
+
+
+def load_run(run: str) -> tuple[TextToImage, dict, Tokenizer]:
+    path = os.path.join(run, "final.pt")
+    if not os.path.exists(path):
+        raise SystemExit(f"{run}: no final.pt (training has not finished; run it again to resume)")
+    s = torch.load(path, map_location="cpu")
+    mc = dict(s["model_config"])
+    mc["channels"] = tuple(mc["channels"])
+    mc["cross_attention_levels"] = tuple(mc["cross_attention_levels"])
+    m = TextToImage(ModelConfig(**mc))
+    m.load_state_dict(s["ema"])
+    return m.eval(), s, Tokenizer.load(os.path.join(run, "tokenizer.json"))
+
+
+def export(run: str, out: str, extra: dict) -> dict:
+    m, state, tok = load_run(run)
+    cfg = m.cfg
+    os.makedirs(out, exist_ok=True)
+    b, t = 2, cfg.max_tokens
+    ids = torch.tensor([tok.encode("a red apple"), tok.encode("")])
+    with torch.no_grad():
+        torch.onnx.export(m.encoder, (ids,), os.path.join(out, "encoder.onnx"), opset_version=OPSET,
+                          input_names=["ids"], output_names=["tokens", "pooled"],
+                          dynamic_axes={"ids": {0: "batch"}, "tokens": {0: "batch"}, "pooled": {0: "batch"}})
+        tokens, pooled = m.encoder(ids)
+        x = torch.randn(b, 3, cfg.image_size, cfg.image_size)
+        tt = torch.tensor([0.5, 0.9])
+        torch.onnx.export(_Denoiser(m), (x, tt, tokens, pooled, ids), os.path.join(out, "denoiser.onnx"),
+                          opset_version=OPSET, input_names=["x", "t", "tokens", "pooled", "ids"],
+                          output_names=["velocity"],
+                          dynamic_axes={k: {0: "batch"} for k in ["x", "t", "tokens", "pooled", "ids", "velocity"]})
+    tok.save(os.path.join(out, "tokenizer.json"))
+    h = hashlib.sha256()
+    for f in ("tokenizer.json", "encoder.onnx", "denoiser.onnx"):
+        with open(os.path.join(out, f), "rb") as fh:
+            h.update(hashlib.sha256(fh.read()).digest())
+    training = {}
+    tj = os.path.join(run, "training.json")
+    if os.path.exists(tj):
+        with open(tj, encoding="utf-8") as f:
+            training = json.load(f)
+    card = {
+        "format": "vitrine-model",
+        "version": 1,
+        "id": "model-" + h.hexdigest()[:20],
+        "kind": "text-to-image",
+        "imageSize": cfg.image_size,
+        "pixelRange": [-1, 1],
+        "flow": "rectified flow: x_t = (1 - t) x0 + t noise; the network predicts v = noise - x0; sample from t = 1 to 0",
+        "files": {"tokenizer": "tokenizer.json", "encoder": "encoder.onnx", "denoiser": "denoiser.onnx"},
+        "textDim": cfg.text_dim,
+        "maxTokens": cfg.max_tokens,
+        "params": count_params(m),
+        "sampling": {"steps": 20, "guidance": 4.0, "method": "euler", "shift": 1.0},
+        "training": training,
+        **extra,
+    }
+    with open(os.path.join(out, "model.json"), "w", encoding="utf-8") as f:
+        json.dump(card, f, indent=2, ensure_ascii=False)
+    return card
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--card-extra", default=None, help="JSON file merged into the model card (lineage)")
+    ap.add_argument("--threads", type=int, default=0)
+    a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    extra = {}
+    if a.card_extra:
+        with open(a.card_extra, encoding="utf-8") as f:
+            extra = json.load(f)
+    card = export(a.run, a.out, extra)
+    print(json.dumps({"event": "exported", "id": card["id"], "out": a.out}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

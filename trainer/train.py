@@ -1,0 +1,334 @@
+"""Trains the text-to-image model on a vitrine snapshot.
+
+    /usr/bin/python3 trainer/train.py --snapshot DATA/snapshots/ID --out RUN_DIR [--config default]
+
+Runs as one process, or under torchrun (DDP; gloo on CPU, nccl on GPU).
+Interrupted runs resume exactly from RUN_DIR/checkpoint.pt: the weights, the
+optimiser, the EMA, every random generator and the step are restored, so a
+resumed run ends with the same weights as an uninterrupted one.
+Progress goes to stdout as JSON lines ({"event": ...}) for `vitrine train`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import flow  # noqa: E402
+from config import TrainConfig, as_dict, load_config  # noqa: E402
+from data import Corpus, all_captions, augment_caption, shard_paths, snapshot_id  # noqa: E402
+from model import ModelConfig, TextToImage, count_params  # noqa: E402
+from plots import loss_plot_png, sample_grid_png  # noqa: E402
+from tokenizer import Tokenizer, build_vocab  # noqa: E402
+
+
+def emit(event: str, **fields: object) -> None:
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def model_config(cfg: TrainConfig, tok: Tokenizer) -> ModelConfig:
+    return ModelConfig(
+        vocab_size=tok.size,
+        max_tokens=cfg.max_tokens,
+        text_dim=cfg.text_dim,
+        text_layers=cfg.text_layers,
+        text_heads=cfg.text_heads,
+        image_size=cfg.image_size,
+        channels=tuple(cfg.channels),
+        blocks=cfg.blocks,
+        cross_attention_levels=tuple(cfg.cross_attention_levels),
+        groups=cfg.groups,
+    )
+
+
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    p = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, config_name: str, snapshot: str, out: str):
+        self.cfg, self.config_name, self.snapshot, self.out = cfg, config_name, snapshot, out
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.world > 1 and not dist.is_initialized():
+            dist.init_process_group("nccl" if cfg.device.startswith("cuda") else "gloo")
+        threads = cfg.threads or max(1, (os.cpu_count() or 1) // self.world)
+        torch.set_num_threads(threads)
+        self.device = torch.device(cfg.device)
+        os.makedirs(out, exist_ok=True)
+        paths = shard_paths(snapshot)
+        self.snapshot_id = snapshot_id(snapshot)
+        tok_path = os.path.join(out, "tokenizer.json")
+        if os.path.exists(tok_path):
+            self.tok = Tokenizer.load(tok_path)
+        else:
+            # Every rank builds the same vocabulary from every shard's captions (deterministic).
+            self.tok = Tokenizer(build_vocab(all_captions(paths), cfg.vocab_size), cfg.hash_buckets, cfg.max_tokens)
+            if self.rank == 0:
+                self.tok.save(tok_path + ".tmp")
+                os.replace(tok_path + ".tmp", tok_path)
+        t0 = time.time()
+        self.corpus = Corpus(paths, cfg.image_size, self.rank, self.world)
+        emit("data", items=len(self.corpus), seconds=round(time.time() - t0, 2), rank=self.rank)
+        self.mcfg = model_config(cfg, self.tok)
+        torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+        self.model = TextToImage(self.mcfg).to(self.device)
+        if cfg.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.ema = {k: v.detach().clone().float() for k, v in self.model.state_dict().items()}
+        self.net: torch.nn.Module = self.model
+        if self.world > 1:
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model)
+        decay, no_decay = [], []
+        for n, p in self.model.named_parameters():
+            (no_decay if p.ndim < 2 or "norm" in n or n.endswith(".pos") else decay).append(p)
+        self.opt = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=cfg.lr, betas=(0.9, cfg.beta2),
+        )
+        self.step = 0
+        self.images_seen = 0
+        self.train_seconds = 0.0
+        self.history: list[dict] = []
+        self.rng = np.random.default_rng([cfg.seed, self.rank])
+        self.crng = random.Random(cfg.seed * 1000 + self.rank)
+        self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + self.rank + 1)
+        self.stop = False
+
+    # -- checkpoints ---------------------------------------------------------
+    @property
+    def ckpt_path(self) -> str:
+        return os.path.join(self.out, "checkpoint.pt")
+
+    def save(self) -> None:
+        if self.rank != 0:
+            return
+        state = {
+            "model": self.model.state_dict(),
+            "ema": self.ema,
+            "opt": self.opt.state_dict(),
+            "step": self.step,
+            "images_seen": self.images_seen,
+            "train_seconds": self.train_seconds,
+            "history": self.history,
+            "rng": self.rng.bit_generator.state,
+            "crng": self.crng.getstate(),
+            "gen": self.gen.get_state(),
+            "config": as_dict(self.cfg),
+            "config_name": self.config_name,
+            "model_config": self.mcfg.__dict__,
+            "snapshot_id": self.snapshot_id,
+        }
+        tmp = self.ckpt_path + ".tmp"
+        torch.save(state, tmp)
+        os.replace(tmp, self.ckpt_path)  # never a half-written checkpoint
+
+    def load(self) -> bool:
+        if not os.path.exists(self.ckpt_path):
+            return False
+        s = torch.load(self.ckpt_path, map_location="cpu")
+        if s["snapshot_id"] != self.snapshot_id:
+            raise SystemExit(f"{self.ckpt_path}: trained on {s['snapshot_id']}, not {self.snapshot_id}; use another --out")
+        if s["config"] != as_dict(self.cfg):
+            raise SystemExit(f"{self.ckpt_path}: saved with another config; use the same config or another --out")
+        self.model.load_state_dict(s["model"])
+        self.ema = s["ema"]
+        self.opt.load_state_dict(s["opt"])
+        self.step, self.images_seen, self.train_seconds = s["step"], s["images_seen"], s["train_seconds"]
+        self.history = s["history"]
+        self.rng.bit_generator.state = s["rng"]
+        self.crng.setstate(s["crng"])
+        self.gen.set_state(s["gen"])
+        return True
+
+    # -- one step ------------------------------------------------------------
+    def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        cfg = self.cfg
+        idx = self.rng.integers(0, len(self.corpus), cfg.batch_size)
+        texts = []
+        for i in idx:
+            if self.crng.random() < cfg.caption_dropout:
+                texts.append("")
+            else:
+                texts.append(augment_caption(self.crng.choice(self.corpus.captions[i]), self.crng, cfg.word_drop))
+        x = torch.from_numpy(self.corpus.images[idx])
+        ids = torch.tensor([self.tok.encode(t) for t in texts], dtype=torch.long)
+        return x, ids
+
+    def train_step(self) -> float:
+        cfg = self.cfg
+        x, ids = self.batch()
+        x, ids = x.to(self.device), ids.to(self.device)
+        if cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        for g in self.opt.param_groups:
+            g["lr"] = lr_at(cfg, self.step)
+        autocast = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+
+        def velocity(xt: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            with autocast:
+                return self.net(xt, t.to(self.device), ids)
+
+        loss = flow.loss(velocity, x, self.gen)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.opt.step()
+        d = min(cfg.ema_decay, (1 + self.step) / (10 + self.step))
+        with torch.no_grad():
+            for k, v in self.model.state_dict().items():
+                e = self.ema[k]
+                if v.dtype.is_floating_point:
+                    e.mul_(d).add_(v.float(), alpha=1 - d)
+                else:
+                    e.copy_(v)
+        value = loss.detach().float()
+        if self.world > 1:
+            dist.all_reduce(value)
+            value /= self.world
+        return float(value)
+
+    # -- samples -------------------------------------------------------------
+    def ema_model(self) -> TextToImage:
+        m = TextToImage(self.mcfg)
+        m.load_state_dict(self.ema)
+        return m.eval()
+
+    def write_samples(self, name: str) -> str:
+        m = self.ema_model()
+        cfg = self.cfg
+        picks = list(range(0, len(self.corpus), max(1, len(self.corpus) // 8)))[:8]
+        rows = []
+        g = torch.Generator().manual_seed(1234)
+        null = torch.tensor([self.tok.encode("")] * 4)
+        for i in picks:
+            ids = torch.tensor([self.tok.encode(self.corpus.captions[i][0])] * 4)
+            cond = lambda x, t: m(x, t, ids)  # noqa: E731
+            uncond = lambda x, t: m(x, t, null)  # noqa: E731
+            noise = torch.randn(4, 3, cfg.image_size, cfg.image_size, generator=g)
+            imgs = flow.sample(flow.guided(cond, uncond, cfg.sample_guidance), noise, cfg.sample_steps)
+            real = torch.from_numpy(self.corpus.images[i : i + 1])
+            rows.append(torch.cat([real, imgs], 0))
+        path = os.path.join(self.out, name)
+        with open(path, "wb") as f:
+            f.write(sample_grid_png(torch.stack(rows)))
+        return path
+
+    # -- the loop ------------------------------------------------------------
+    def run(self, max_seconds: float | None) -> None:
+        cfg = self.cfg
+        resumed = self.load()
+        if self.world > 1:
+            # Every rank starts from rank 0's weights (identical anyway when fresh).
+            for p in self.model.state_dict().values():
+                dist.broadcast(p, 0)
+        emit("start", step=self.step, steps=cfg.steps, resumed=resumed, params=count_params(self.model),
+             world=self.world, threads=torch.get_num_threads(), snapshot=self.snapshot_id, config=self.config_name)
+        started = time.time()
+        last_t, last_images, window = time.time(), self.images_seen, []
+        while self.step < cfg.steps and not self.stop:
+            t0 = time.time()
+            loss = self.train_step()
+            self.step += 1
+            self.images_seen += cfg.batch_size * self.world
+            self.train_seconds += time.time() - t0
+            window.append(loss)
+            if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                now = time.time()
+                ips = (self.images_seen - last_images) / max(1e-9, now - last_t)
+                rec = {"step": self.step, "loss": sum(window) / len(window), "lr": lr_at(cfg, self.step - 1),
+                       "images": self.images_seen, "imagesPerSecond": ips, "seconds": self.train_seconds}
+                self.history.append(rec)
+                window = []
+                last_t, last_images = now, self.images_seen
+                eta = (cfg.steps - self.step) * cfg.batch_size * self.world / max(ips, 1e-9)
+                if self.rank == 0:
+                    emit("progress", steps=cfg.steps, eta=eta, **rec)
+            if self.step % cfg.checkpoint_every == 0:
+                self.save()
+            if self.rank == 0 and self.step % cfg.sample_every == 0:
+                emit("samples", path=self.write_samples(f"samples-{self.step:07d}.png"))
+            if max_seconds is not None and time.time() - started > max_seconds:
+                break
+        self.save()
+        if self.rank == 0:
+            with open(os.path.join(self.out, "loss.png"), "wb") as f:
+                f.write(loss_plot_png([(h["images"], h["loss"]) for h in self.history]))
+            if self.step >= cfg.steps:
+                self.finish()
+        emit("stopped" if self.step < cfg.steps else "done", step=self.step, steps=cfg.steps)
+
+    def finish(self) -> None:
+        final = self.write_samples("samples-final.png")
+        torch.save({"ema": self.ema, "model_config": self.mcfg.__dict__, "config": as_dict(self.cfg)},
+                   os.path.join(self.out, "final.pt"))
+        info = {
+            "snapshot": self.snapshot_id,
+            "config": self.config_name,
+            "configValues": as_dict(self.cfg),
+            "steps": self.step,
+            "imagesSeen": self.images_seen,
+            "trainSeconds": round(self.train_seconds, 1),
+            "finalLoss": self.history[-1]["loss"] if self.history else None,
+            "params": count_params(self.model),
+            "hardware": {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
+                         "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "world": self.world,
+                         "device": self.cfg.device, "torch": torch.__version__},
+            "samples": os.path.basename(final),
+        }
+        with open(os.path.join(self.out, "training.json"), "w", encoding="utf-8") as f:
+            json.dump(info, f, indent=2)
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    out = {}
+    for p in pairs:
+        k, sep, v = p.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {p!r}: expected KEY=VALUE")
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--snapshot", required=True, help="snapshot folder (with datasheet.json and shards)")
+    ap.add_argument("--out", required=True, help="run folder: checkpoint, samples, tokenizer, metrics")
+    ap.add_argument("--config", default="default", help="configs/NAME.json or a path")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value")
+    ap.add_argument("--max-seconds", type=float, default=None, help="stop (resumable) after this long")
+    a = ap.parse_args(argv)
+    cfg, name = load_config(a.config, parse_overrides(a.set))
+    tr = Trainer(cfg, name, a.snapshot, a.out)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        tr.stop = True  # finish the step, checkpoint, exit
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    tr.run(a.max_seconds)
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0 if tr.step >= cfg.steps else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
