@@ -140,18 +140,37 @@ def augment(x: torch.Tensor, mask: torch.Tensor, g: torch.Generator) -> torch.Te
         return lo + (hi - lo) * torch.rand(*shape, generator=g)
 
     # Background colour: an offset plus a gradient, where the mask says background.
-    on = (u(b, 1, 1, 1) < 0.7).float()
+    on = (u(b, 1, 1, 1) < float(os.environ.get("JX_BG", "0.7"))).float()
     rx = torch.linspace(-1, 1, w).view(1, 1, 1, w)
     ry = torch.linspace(-1, 1, h).view(1, 1, h, 1)
     delta = u(b, 3, 1, 1, lo=-0.8, hi=0.8) + u(b, 3, 1, 1, lo=-0.4, hi=0.4) * rx + u(b, 3, 1, 1, lo=-0.4, hi=0.4) * ry
     x = x + on * mask * delta
+    # Copy-paste: the emoji (where the mask says foreground) moved anywhere over a new plain or gradient background.
+    cp = (u(b, 1, 1, 1) < float(os.environ.get("JX_CP", "0"))).float()
+    if cp.any():
+        alpha = 1.0 - mask
+        zoom_c = torch.exp(u(b, lo=math.log(0.75), hi=math.log(1.25)))
+        th = torch.zeros(b, 2, 3)
+        th[:, 0, 0] = 1 / zoom_c
+        th[:, 1, 1] = 1 / zoom_c
+        th[:, 0, 2] = u(b, lo=-0.5, hi=0.5)
+        th[:, 1, 2] = u(b, lo=-0.5, hi=0.5)
+        gr = F.affine_grid(th, [b, 4, h, w], align_corners=False)
+        moved = F.grid_sample(torch.cat([x * alpha, alpha], 1), gr, mode="bilinear", padding_mode="zeros", align_corners=False)
+        c1, c2 = u(b, 3, 1, 1, lo=-1, hi=1), u(b, 3, 1, 1, lo=-1, hi=1)
+        ang = u(b, 1, 1, 1, hi=2 * math.pi)
+        ramp = ((rx * torch.cos(ang) + ry * torch.sin(ang)) * 0.5 + 0.5).clamp(0, 1)
+        flat = (u(b, 1, 1, 1) < 0.5).float()
+        bg = c1 + (1 - flat) * ramp * (c2 - c1)
+        pasted = moved[:, :3] + (1 - moved[:, 3:]) * bg
+        x = cp * pasted + (1 - cp) * x
     # Slight global brightness and contrast (colours matter: red and orange hearts are different emoji).
     x = x * u(b, 1, 1, 1, lo=0.9, hi=1.1) + u(b, 1, 1, 1, lo=-0.08, hi=0.08)
     x = x.clamp(-1, 1)
     # Geometry: zoom (crop and resize back, or shrink), a little aspect change, shift.
     zoom = torch.exp(u(b, lo=math.log(0.8), hi=math.log(1.3)))
     aspect = torch.exp(u(b, lo=-0.08, hi=0.08))
-    geo = (u(b) < 0.85).float()
+    geo = (u(b) < float(os.environ.get("JX_GEO", "0.85"))).float()
     sx = 1 / (zoom * aspect)
     sy = aspect / zoom
     tx, ty = u(b, lo=-0.25, hi=0.25), u(b, lo=-0.25, hi=0.25)
@@ -206,17 +225,30 @@ class Judge(nn.Module):
             blocks.append(Block(cin, c, 1 if i == 0 else 2))
             cin = c
         self.blocks = nn.Sequential(*blocks)
-        self.proj = nn.Linear(cin, feature_dim, bias=False)
+        self.pool = os.environ.get("JX_POOL", "avg")
+        self.proj = nn.Linear(cin * (2 if self.pool == "avgmax" else 1), feature_dim, bias=False)
         self.norm = nn.BatchNorm1d(feature_dim)
-        self.drop = nn.Dropout(dropout)
+        self.drop = nn.Dropout(float(os.environ.get("JX_DROP", dropout)))
         self.head = nn.Linear(feature_dim, classes)
+        self.cosine = os.environ.get("JX_COS") == "1"
+        self.scale = nn.Parameter(torch.tensor(float(os.environ.get("JX_SCALE", "16"))))
         self.sub_head = nn.Linear(feature_dim, max(1, subcategories))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         h = self.blocks(self.stem(x))
-        feats = self.norm(self.proj(h.mean(dim=(2, 3))).float())  # BN in fp32 under autocast
+        if self.pool == "max":
+            pooled = h.amax(dim=(2, 3))
+        elif self.pool == "avgmax":
+            pooled = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], 1)
+        else:
+            pooled = h.mean(dim=(2, 3))
+        feats = self.norm(self.proj(pooled).float())  # BN in fp32 under autocast
         z = self.drop(feats)
-        return self.head(z), feats, self.sub_head(z)
+        if self.cosine:
+            logits = self.scale * F.linear(F.normalize(z.float(), dim=1), F.normalize(self.head.weight.float(), dim=1))
+        else:
+            logits = self.head(z)
+        return logits, feats, self.sub_head(z)
 
 
 class Exported(nn.Module):
@@ -356,7 +388,7 @@ def main(argv: list[str] | None = None) -> dict:
         loss_sum = hit1 = 0.0
         for s in range(steps_per_epoch):
             idx = perm[s * bs : (s + 1) * bs]
-            xb = augment(xt[idx], mt[idx], g)
+            xb = augment(xt[idx], mt[idx], g) if os.environ.get("JX_NOAUG") != "1" else xt[idx]
             if channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
             tb, sb = tt[idx], st[idx]

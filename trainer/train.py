@@ -34,6 +34,11 @@ from plots import loss_plot_png, sample_grid_png  # noqa: E402
 from tokenizer import Tokenizer, build_vocab  # noqa: E402
 
 
+# What may change when a run resumes: its length (the learning-rate schedule follows the new
+# length from the current step on) and how often it logs, checkpoints and samples.
+RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every", "sample_every"}
+
+
 def emit(event: str, **fields: object) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
 
@@ -144,8 +149,12 @@ class Trainer:
         s = torch.load(self.ckpt_path, map_location="cpu")
         if s["snapshot_id"] != self.snapshot_id:
             raise SystemExit(f"{self.ckpt_path}: trained on {s['snapshot_id']}, not {self.snapshot_id}; use another --out")
-        if s["config"] != as_dict(self.cfg):
-            raise SystemExit(f"{self.ckpt_path}: saved with another config; use the same config or another --out")
+        changed = {k for k, v in as_dict(self.cfg).items() if s["config"].get(k) != v}
+        if changed - RESUMABLE_CHANGES:
+            raise SystemExit(f"{self.ckpt_path}: saved with another config ({', '.join(sorted(changed - RESUMABLE_CHANGES))} changed);"
+                             " use the same config or another --out")
+        if changed:
+            emit("config-changed", keys=sorted(changed), was={k: s["config"][k] for k in sorted(changed)})
         self.model.load_state_dict(s["model"])
         self.ema = s["ema"]
         self.opt.load_state_dict(s["opt"])
@@ -230,18 +239,19 @@ class Trainer:
         return path
 
     # -- the loop ------------------------------------------------------------
-    def run(self, max_seconds: float | None) -> None:
+    def run(self, max_seconds: float | None, stop_after: int | None = None) -> None:
         cfg = self.cfg
         resumed = self.load()
         if self.world > 1:
             # Every rank starts from rank 0's weights (identical anyway when fresh).
             for p in self.model.state_dict().values():
                 dist.broadcast(p, 0)
-        emit("start", step=self.step, steps=cfg.steps, resumed=resumed, params=count_params(self.model),
-             world=self.world, threads=torch.get_num_threads(), snapshot=self.snapshot_id, config=self.config_name)
-        started = time.time()
+        if self.rank == 0:
+            emit("start", step=self.step, steps=cfg.steps, resumed=resumed, params=count_params(self.model),
+                 world=self.world, threads=torch.get_num_threads(), snapshot=self.snapshot_id, config=self.config_name)
+        started, first = time.time(), self.step
         last_t, last_images, window = time.time(), self.images_seen, []
-        while self.step < cfg.steps and not self.stop:
+        while self.step < cfg.steps:
             t0 = time.time()
             loss = self.train_step()
             self.step += 1
@@ -259,11 +269,20 @@ class Trainer:
                 eta = (cfg.steps - self.step) * cfg.batch_size * self.world / max(ips, 1e-9)
                 if self.rank == 0:
                     emit("progress", steps=cfg.steps, eta=eta, **rec)
+                    with open(os.path.join(self.out, "metrics.jsonl"), "a", encoding="utf-8") as f:
+                        f.write(json.dumps(rec) + "\n")
             if self.step % cfg.checkpoint_every == 0:
                 self.save()
             if self.rank == 0 and self.step % cfg.sample_every == 0:
                 emit("samples", path=self.write_samples(f"samples-{self.step:07d}.png"))
-            if max_seconds is not None and time.time() - started > max_seconds:
+            stop = self.stop or (max_seconds is not None and time.time() - started > max_seconds)
+            stop = stop or (stop_after is not None and self.step - first >= stop_after)  # tests of exact resume
+            if self.world > 1:
+                # Every rank stops at the same step, or the others would wait forever in all_reduce.
+                flag = torch.tensor([1.0 if stop else 0.0])
+                dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+                stop = bool(flag.item())
+            if stop:
                 break
         self.save()
         if self.rank == 0:
@@ -271,7 +290,7 @@ class Trainer:
                 f.write(loss_plot_png([(h["images"], h["loss"]) for h in self.history]))
             if self.step >= cfg.steps:
                 self.finish()
-        emit("stopped" if self.step < cfg.steps else "done", step=self.step, steps=cfg.steps)
+            emit("stopped" if self.step < cfg.steps else "done", step=self.step, steps=cfg.steps)
 
     def finish(self) -> None:
         final = self.write_samples("samples-final.png")
@@ -315,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default="default", help="configs/NAME.json or a path")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value")
     ap.add_argument("--max-seconds", type=float, default=None, help="stop (resumable) after this long")
+    ap.add_argument("--stop-after", type=int, default=None, help="stop (resumable) after this many steps")
     a = ap.parse_args(argv)
     cfg, name = load_config(a.config, parse_overrides(a.set))
     tr = Trainer(cfg, name, a.snapshot, a.out)
@@ -324,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    tr.run(a.max_seconds)
+    tr.run(a.max_seconds, a.stop_after)
     if dist.is_initialized():
         dist.destroy_process_group()
     return 0 if tr.step >= cfg.steps else 3

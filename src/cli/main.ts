@@ -12,9 +12,10 @@ import { licenceCommand } from './licence.ts';
 import { startCommand } from './start.ts';
 import { imagineCommand } from './imagine.ts';
 import { trainCommand } from './train.ts';
+import { evalCommand } from './eval.ts';
 
 export const COMMANDS: readonly Command[] = [
-  startCommand, demoCommand, ingestCommand, decideCommand, snapshotCommand, explainCommand, withdrawalsCommand, licenceCommand, trainCommand, imagineCommand,
+  startCommand, demoCommand, ingestCommand, decideCommand, snapshotCommand, explainCommand, withdrawalsCommand, licenceCommand, trainCommand, imagineCommand, evalCommand,
 ];
 
 function help(): string {

@@ -1,0 +1,79 @@
+/**
+ * bench/imagine: latency of `imagine` (four images, the model's default steps
+ * and guidance) in ONNX Runtime from Node, against PyTorch eager on the same
+ * network and sampling work, measured in the same run.
+ *
+ *     node --import tsx bench/imagine/run.ts [--model DIR] [--runs 20] [--steps N]
+ *
+ * Prints p50/p95 for each and the ratios; writes bench/imagine/results/<time>.json.
+ * Target: p50 ≤ 500 ms on 2 cores, and ≥ 2× faster than PyTorch eager.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { imagine } from '../../src/imagine/index.ts';
+import { DEFAULT_MODEL_DIR, loadModel } from '../../src/imagine/model.ts';
+import { pythonPath } from '../../src/train/python.ts';
+
+const { values } = parseArgs({
+  options: { model: { type: 'string' }, runs: { type: 'string', default: '20' }, steps: { type: 'string' }, 'torch-runs': { type: 'string', default: '5' } },
+});
+const dir = values.model ?? DEFAULT_MODEL_DIR;
+const runs = Number(values.runs);
+const steps = values.steps ? Number(values.steps) : undefined;
+sharp.concurrency(1);
+
+const q = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+};
+
+const load0 = loadavg()[0]!;
+const model = await loadModel(dir);
+const usedSteps = steps ?? model.card.sampling.steps;
+await imagine(model, 'imagine a red apple', { seed: 0, steps }); // warm-up: first-run allocations
+const ort: number[] = [];
+const sampling: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const t0 = performance.now();
+  const r = await imagine(model, i % 2 ? 'imagine a red apple' : 'une pomme rouge sur fond bleu', { seed: i + 1, steps });
+  ort.push(performance.now() - t0);
+  sampling.push(r.milliseconds);
+}
+
+const torchRun = (bf16: boolean) => {
+  const args = [path.join(import.meta.dirname, 'torch_baseline.py'), '--card', path.join(dir, 'model.json'), '--runs', String(values['torch-runs']), '--steps', String(usedSteps)];
+  if (bf16) args.push('--bf16');
+  const p = spawnSync(pythonPath(), args, { encoding: 'utf8' });
+  if (p.status !== 0) throw new Error(`torch baseline failed: ${p.stderr.slice(-2000)}`);
+  const line = p.stdout.trim().split('\n').find((l) => l.startsWith('{"event": "latency"'))!;
+  return (JSON.parse(line) as { ms: number[] }).ms;
+};
+const torch32 = torchRun(false);
+const torch16 = torchRun(true);
+
+const res = {
+  model: model.card.id,
+  steps: usedSteps,
+  guidance: model.card.sampling.guidance,
+  images: 4,
+  cores: availableParallelism(),
+  cpu: cpus()[0]?.model,
+  loadAverageAtStart: load0,
+  onnxRuntime: { p50: q(ort, 0.5), p95: q(ort, 0.95), runs },
+  torchEagerFp32: { p50: q(torch32, 0.5), p95: q(torch32, 0.95), runs: torch32.length },
+  torchEagerBf16: { p50: q(torch16, 0.5), p95: q(torch16, 0.95), runs: torch16.length },
+};
+const ratio32 = res.torchEagerFp32.p50 / res.onnxRuntime.p50;
+const ratio16 = res.torchEagerBf16.p50 / res.onnxRuntime.p50;
+console.log(`imagine, 4 images, ${usedSteps} steps, guidance ${res.guidance}, model ${res.model}, ${res.cores} cores (load ${load0.toFixed(2)} at start)`);
+console.log(`  ONNX Runtime (Node)    p50 ${res.onnxRuntime.p50.toFixed(0)} ms   p95 ${res.onnxRuntime.p95.toFixed(0)} ms   (target p50 ≤ 500 ms: ${res.onnxRuntime.p50 <= 500 ? 'met' : 'NOT met'})`);
+console.log(`  PyTorch eager fp32     p50 ${res.torchEagerFp32.p50.toFixed(0)} ms   p95 ${res.torchEagerFp32.p95.toFixed(0)} ms   → ONNX Runtime is ${ratio32.toFixed(2)}× faster (target ≥ 2×: ${ratio32 >= 2 ? 'met' : 'NOT met'})`);
+console.log(`  PyTorch eager bf16     p50 ${res.torchEagerBf16.p50.toFixed(0)} ms   p95 ${res.torchEagerBf16.p95.toFixed(0)} ms   → ratio ${ratio16.toFixed(2)}×`);
+if (load0 > 0.5) console.log('  note: the machine was busy at the start; figures are not comparable to an idle run');
+const outDir = path.join(import.meta.dirname, 'results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(path.join(outDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ ...res, ratioFp32: ratio32, ratioBf16: ratio16, ortMs: ort, torch32, torch16 }, null, 2));

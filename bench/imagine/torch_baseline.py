@@ -1,0 +1,72 @@
+"""PyTorch eager on the same network and the same sampling work as `vitrine imagine`.
+
+    /usr/bin/python3 bench/imagine/torch_baseline.py --card models/default/model.json --runs 10 [--steps N] [--bf16]
+
+Speed does not depend on the weights' values, so the network is built from the
+model card's configuration with fresh weights (the committed model ships as
+ONNX only): same layers, shapes and sampler (Euler, the conditional and
+unconditional inputs batched, four images). Prints one JSON line of latencies.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "trainer"))
+
+import flow  # noqa: E402
+from model import ModelConfig, TextToImage  # noqa: E402
+from tokenizer import Tokenizer  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--card", required=True)
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=0)
+    ap.add_argument("--guidance", type=float, default=0)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast (AMX), which ONNX Runtime's CPU provider does not offer")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads or os.cpu_count() or 1)
+    with open(a.card, encoding="utf-8") as f:
+        card = json.load(f)
+    cv = card["training"]["configValues"]
+    tok = Tokenizer.load(os.path.join(os.path.dirname(a.card), card["files"]["tokenizer"]))
+    m = TextToImage(ModelConfig(vocab_size=tok.size, max_tokens=cv["max_tokens"], text_dim=cv["text_dim"], text_layers=cv["text_layers"],
+                                text_heads=cv["text_heads"], image_size=cv["image_size"], channels=tuple(cv["channels"]), blocks=cv["blocks"],
+                                cross_attention_levels=tuple(cv["cross_attention_levels"]), groups=cv["groups"])).eval()
+    steps = a.steps or card["sampling"]["steps"]
+    g = a.guidance or card["sampling"]["guidance"]
+    s = cv["image_size"]
+
+    def once(seed: int) -> float:
+        t0 = time.perf_counter()
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            ids = torch.tensor([tok.encode("a red apple"), tok.encode("")])
+            tokens, pooled = m.encoder(ids)
+            rep = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
+            tk, pl, ii = tokens[rep], pooled[rep], ids[rep]
+
+            def v(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+                out = m.unet(torch.cat([x, x]), torch.cat([t, t]), tk, pl, ii).float()
+                return out[4:] + g * (out[:4] - out[4:])
+
+            noise = torch.randn(4, 3, s, s, generator=torch.Generator().manual_seed(seed))
+            flow.sample(v, noise, steps)
+        return (time.perf_counter() - t0) * 1000
+
+    once(0)  # warm-up
+    ms = sorted(once(i + 1) for i in range(a.runs))
+    print(json.dumps({"event": "latency", "ms": ms, "steps": steps, "bf16": a.bf16, "threads": torch.get_num_threads()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../core/errors.ts';
+import { loadModel, resolveModelDir } from '../imagine/model.ts';
+import { evaluate, type EvalResults } from '../eval/index.ts';
+import { DEFAULT_JUDGE_DIR, loadJudge } from '../eval/judge.ts';
+import { loadPrompts, PROMPTS_FILE } from '../eval/prompts.ts';
+import { openStore } from '../store/index.ts';
+import { COMMON_HELP, Progress, dataDir, intOption, out, parse, table } from './common.ts';
+import type { Command } from './command.ts';
+
+const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(1)}%`);
+
+export function evalSummary(r: EvalResults): string {
+  const rows: (string | number)[][] = [['language', 'prompts', 'images', 'top-5', 'top-1', 'ceiling', 'ratio']];
+  for (const [lang, f] of Object.entries(r.byLang)) rows.push([lang, f.prompts, f.images, pct(f.faithfulness), pct(f.top1), pct(f.ceiling), f.ratioToCeiling === null ? '–' : f.ratioToCeiling.toFixed(2)]);
+  return [
+    `Model ${r.model}, judge ${r.judge}, ${r.settings.steps} ${r.settings.method} steps, guidance ${r.settings.guidance}`,
+    table(rows),
+    `Fréchet distance ${r.frechetDistance?.toFixed(2) ?? '–'}, KID ${r.kid ? `${r.kid.mean.toFixed(4)} ± ${r.kid.std.toFixed(4)}` : '–'} (against ${r.realImages} real images)`,
+    `Diversity within sets of four: features ${r.diversity.features.toFixed(3)}, pixels ${r.diversity.pixels.toFixed(3)}`,
+    `${r.seconds.toFixed(0)} s`,
+  ].join('\n');
+}
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'measure a model: prompt faithfulness (EN, FR) against the judge’s ceiling, FID, KID, diversity',
+  usage: `vitrine eval [MODEL] [--judge DIR] [--snapshot ID] [--limit N] [--out DIR] [--steps N] [--guidance G] [--json]
+
+Imagines four images for each committed evaluation prompt (src/eval/prompts.json:
+emoji names in English and French, phrased as no training caption is) and asks
+the judge (default: models/judge) which emoji each shows. Prints and stores:
+faithfulness (prompted emoji in the judge's top 5), the judge's score on the
+real images of the same emoji (the ceiling) and the ratio, Fréchet distance and
+KID against those real images, and diversity within each set of four. Writes
+contact sheets (one row per emoji: a real image, then the samples) to --out
+(default DATA/evals/MODEL).
+
+MODEL is a model id, folder or name under models/ (default: models/default).
+Real images come from the model's snapshot (--snapshot overrides) and the demo
+truth file DATA/demo/demo-truth.jsonl.
+
+${COMMON_HELP}`,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {
+      judge: { type: 'string' },
+      snapshot: { type: 'string' },
+      limit: { type: 'string' },
+      out: { type: 'string' },
+      steps: { type: 'string' },
+      guidance: { type: 'string' },
+      prompts: { type: 'string' },
+    });
+    if (positionals.length > 1) throw new UsageError('vitrine eval takes at most one MODEL');
+    const data = dataDir(values.data);
+    const model = await loadModel(await resolveModelDir(data, positionals[0]));
+    const j = await loadJudge(values.judge ?? DEFAULT_JUDGE_DIR);
+    let prompts = loadPrompts(values.prompts ?? PROMPTS_FILE);
+    if (values.limit) {
+      // Keep whole emoji (all their prompts in both languages), the first N of them.
+      const n = intOption(values.limit, 'limit', 50, 1, 100000);
+      const keep = new Set([...new Set(prompts.map((p) => p.emoji))].slice(0, n));
+      prompts = prompts.filter((p) => keep.has(p.emoji));
+    }
+    const dbFile = path.join(data, 'vitrine.db');
+    const store = existsSync(dbFile) ? openStore(dbFile) : null;
+    try {
+      const rec = store?.models.get(model.card.id) ?? null;
+      const lineage = (model.card.lineage ?? {}) as { snapshot?: string };
+      const snapshotId = values.snapshot ?? rec?.snapshotId ?? lineage.snapshot;
+      const snapshotDir = snapshotId ? (store?.snapshots.get(snapshotId)?.path ?? path.join(data, 'snapshots', snapshotId)) : undefined;
+      const truthFile = path.join(data, 'demo', 'demo-truth.jsonl');
+      const outDir = path.resolve(values.out ?? path.join(data, 'evals', model.card.id));
+      const bar = new Progress('eval', values.quiet || values.json);
+      const r = await evaluate({
+        model,
+        judge: j,
+        prompts,
+        snapshotDir: snapshotDir && existsSync(snapshotDir) ? snapshotDir : undefined,
+        truthFile: existsSync(truthFile) ? truthFile : undefined,
+        steps: values.steps === undefined ? undefined : intOption(values.steps, 'steps', 20, 1, 200),
+        guidance: values.guidance === undefined ? undefined : Number(values.guidance),
+        sheetDir: outDir,
+        onProgress: (d, t) => bar.update(d, t, ' prompts'),
+      });
+      bar.done();
+      await mkdir(outDir, { recursive: true });
+      await writeFile(path.join(outDir, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
+      if (rec && store) store.models.putEval({ modelId: rec.id, judgeId: r.judge, createdAt: new Date().toISOString(), results: r as unknown as Record<string, unknown> });
+      out(Boolean(values.json), r, () =>
+        [evalSummary(r), `Results: ${path.join(outDir, 'results.json')}${rec ? ' (and stored with the model)' : ''}`, ...r.sheets.map((s) => `Contact sheet: ${s}`)].join('\n'),
+      );
+      return 0;
+    } finally {
+      store?.close();
+    }
+  },
+};

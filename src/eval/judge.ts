@@ -1,0 +1,87 @@
+/**
+ * The evaluation judge (trainer/judge.py): a classifier of the demo's emoji
+ * trained on a snapshot's real images. It answers "which emoji is this?" for a
+ * generated image (prompt faithfulness) and gives the feature space in which
+ * generated and real images are compared (Fréchet distance, KID, diversity).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { VitrineError } from '../core/errors.ts';
+import { COMMITTED_MODELS } from '../imagine/model.ts';
+
+export const DEFAULT_JUDGE_DIR = path.join(COMMITTED_MODELS, 'judge');
+
+export interface JudgeCard {
+  format: 'vitrine-judge';
+  version: 1;
+  imageSize: number;
+  classes: string[];
+  featureDim: number;
+  trainedOn?: string;
+  [k: string]: unknown;
+}
+
+export interface Judge {
+  id: string;
+  card: JudgeCard;
+  session: ort.InferenceSession;
+  classIndex: Map<string, number>;
+}
+
+export interface JudgeOutput {
+  logits: Float32Array[];
+  features: Float32Array[];
+}
+
+export async function loadJudge(dir = DEFAULT_JUDGE_DIR, threads = availableParallelism()): Promise<Judge> {
+  const cardFile = path.join(dir, 'judge.json');
+  if (!existsSync(cardFile) || !existsSync(path.join(dir, 'judge.onnx'))) throw new VitrineError(`No judge in ${dir} (judge.json and judge.onnx)`);
+  const card = JSON.parse(readFileSync(cardFile, 'utf8')) as JudgeCard;
+  if (card.format !== 'vitrine-judge' || !Array.isArray(card.classes)) throw new VitrineError(`${cardFile}: not a vitrine-judge card`);
+  const session = await ort.InferenceSession.create(path.join(dir, 'judge.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const { createHash } = await import('node:crypto');
+  const id = `judge-${createHash('sha256').update(readFileSync(path.join(dir, 'judge.onnx'))).update(readFileSync(cardFile)).digest('hex').slice(0, 12)}`;
+  return { id, card, session, classIndex: new Map(card.classes.map((c, i) => [c, i])) };
+}
+
+/** RGB bytes (S × S × 3, interleaved) -> planar floats in [-1, 1] at the judge's size, box-averaged (S a multiple of it). */
+export function toJudgeInput(rgb: Uint8Array, side: number, judgeSize: number): Float32Array {
+  if (side % judgeSize) throw new VitrineError(`An image of ${side}px cannot be box-resized to the judge's ${judgeSize}px`);
+  const f = side / judgeSize;
+  const out = new Float32Array(3 * judgeSize * judgeSize);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < judgeSize; y++) {
+      for (let x = 0; x < judgeSize; x++) {
+        let s = 0;
+        for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) s += rgb[((y * f + dy) * side + (x * f + dx)) * 3 + c] as number;
+        out[(c * judgeSize + y) * judgeSize + x] = s / (f * f) / 127.5 - 1;
+      }
+    }
+  }
+  return out;
+}
+
+/** Runs the judge over planar [-1, 1] images of its size, in batches. */
+export async function judge(j: Judge, images: Float32Array[], batch = 64): Promise<JudgeOutput> {
+  const S = j.card.imageSize;
+  const per = 3 * S * S;
+  const logits: Float32Array[] = [];
+  const features: Float32Array[] = [];
+  for (let i = 0; i < images.length; i += batch) {
+    const chunk = images.slice(i, i + batch);
+    const x = new Float32Array(chunk.length * per);
+    chunk.forEach((im, k) => x.set(im, k * per));
+    const out = await j.session.run({ image: new ort.Tensor('float32', x, [chunk.length, 3, S, S]) });
+    const lg = out.logits!.data as Float32Array;
+    const ft = out.features!.data as Float32Array;
+    const K = lg.length / chunk.length;
+    const F = ft.length / chunk.length;
+    for (let k = 0; k < chunk.length; k++) {
+      logits.push(lg.slice(k * K, (k + 1) * K));
+      features.push(ft.slice(k * F, (k + 1) * F));
+    }
+  }
+  return { logits, features };
+}

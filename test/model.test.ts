@@ -1,0 +1,149 @@
+/**
+ * From a snapshot to four images, end to end, as a user runs it: `vitrine train`
+ * (PyTorch, tiny config) on a small demo snapshot, its lineage in the store, the
+ * ONNX export matching PyTorch (parity), and `vitrine imagine` reproducible
+ * byte for byte and labelled as AI-made.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import * as ort from 'onnxruntime-node';
+import { loadModel, unloadModels } from '../src/imagine/model.ts';
+import { openStore } from '../src/store/index.ts';
+import { pythonPath, TRAINER_DIR } from '../src/train/python.ts';
+import { DIGITAL_SOURCE_TYPE } from '../src/imagine/label.ts';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'vitrine.js');
+let dir: string;
+let data: string;
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+}
+function json(args: string[]) {
+  const r = run([...args, '--data', data, '--json']);
+  if (r.status !== 0) throw new Error(`vitrine ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vitrine-model-'));
+  data = join(dir, 'data');
+  const demo = json(['demo', '--accounts', '30', '--posts', '240', '--seed', '3', '--out', join(dir, 'demo')]);
+  json(['ingest', demo.path]);
+  json(['snapshot']);
+}, 240_000);
+afterAll(async () => {
+  await unloadModels();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('train → export → imagine', () => {
+  let model: { id: string; path: string; snapshotId: string };
+  let runDir: string;
+
+  it('vitrine train registers a model with its lineage, a loss curve and samples', () => {
+    const r = json(['train', '--config', 'tiny', '--set', 'threads=1']);
+    expect(r.status).toBe('trained');
+    model = r.model;
+    runDir = r.runDir;
+    expect(model.id).toMatch(/^model-[0-9a-f]{20}$/);
+    for (const f of ['model.json', 'encoder.onnx', 'denoiser.onnx', 'tokenizer.json']) expect(existsSync(join(model.path, f)), f).toBe(true);
+    for (const f of ['loss.png', 'samples-final.png', 'checkpoint.pt']) expect(existsSync(join(runDir, f)), f).toBe(true);
+    const store = openStore(join(data, 'vitrine.db'));
+    try {
+      const snap = store.snapshots.list()[0]!;
+      const rec = store.models.get(model.id)!;
+      expect(rec.snapshotId).toBe(snap.id);
+      expect(rec.policyVersion).toBe(snap.policyVersion);
+      expect(rec.configName).toBe('tiny');
+      expect(rec.codeVersion).toMatch(/trainer-[0-9a-f]{12}$/);
+      expect(rec.imagesSeen).toBe(6 * 8);
+      expect(rec.hardware).toMatchObject({ threads: 1 });
+      expect(store.models.trainedOn(snap.id).map((m) => m.id)).toEqual([model.id]);
+      // Lineage reaches every post: the model's snapshot lists them.
+      expect(store.snapshots.items(snap.id).length).toBe(snap.items);
+    } finally {
+      store.close();
+    }
+    const card = JSON.parse(readFileSync(join(model.path, 'model.json'), 'utf8'));
+    expect(card.lineage).toMatchObject({ snapshot: model.snapshotId, config: 'tiny' });
+  }, 300_000);
+
+  it('training the same snapshot and config again resumes the finished run: same model, not registered twice', () => {
+    const r = json(['train', '--config', 'tiny', '--set', 'threads=1']);
+    expect(r.model.id).toBe(model.id);
+    expect(r.created).toBe(false);
+  }, 300_000);
+
+  it('ONNX Runtime in Node gives the velocities PyTorch gives (parity)', async () => {
+    const refPath = join(dir, 'parity.json');
+    const p = spawnSync(pythonPath(), [join(TRAINER_DIR, 'parity.py'), '--run', runDir, '--out', refPath], { encoding: 'utf8' });
+    expect(p.status, p.stderr).toBe(0);
+    const ref = JSON.parse(readFileSync(refPath, 'utf8'));
+    const m = await loadModel(model.path, 1);
+    // The TypeScript tokenizer gives PyTorch's ids.
+    expect(ref.prompts.map((t: string) => m.tokenizer.encode(t))).toEqual(ref.ids);
+    const ids = new ort.Tensor('int64', BigInt64Array.from(ref.ids.flat(), (v: number) => BigInt(v)), [ref.ids.length, ref.ids[0].length]);
+    const enc = await m.encoder.run({ ids });
+    const close = (a: ArrayLike<number>, b: number[], tol: number) => {
+      expect(a.length).toBe(b.length);
+      let worst = 0;
+      for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
+      expect(worst).toBeLessThan(tol);
+    };
+    close(enc.tokens!.data as Float32Array, ref.tokens, 1e-4);
+    close(enc.pooled!.data as Float32Array, ref.pooled, 1e-4);
+    const v = await m.denoiser.run({
+      x: new ort.Tensor('float32', Float32Array.from(ref.x), ref.shape.x),
+      t: new ort.Tensor('float32', Float32Array.from(ref.t), [ref.t.length]),
+      tokens: enc.tokens!,
+      pooled: enc.pooled!,
+      ids,
+    });
+    close(v.velocity!.data as Float32Array, ref.velocity, 1e-4);
+  }, 120_000);
+
+  it('vitrine imagine writes four labelled PNGs and a record, byte-identical for the same seed', async () => {
+    const a = json(['imagine', 'imagine a red apple', '--model', model.id, '--seed', '42', '--out', join(dir, 'a'), '--size', '64']);
+    const b = json(['imagine', 'a red apple', '--model', model.id, '--seed', '42', '--out', join(dir, 'b'), '--size', '64']);
+    const c = json(['imagine', 'imagine a red apple', '--model', model.id, '--seed', '43', '--out', join(dir, 'c'), '--size', '64']);
+    expect(a.images).toHaveLength(4);
+    expect(a.model).toBe(model.id);
+    expect(a.seed).toBe(42);
+    for (let i = 0; i < 4; i++) {
+      expect(readFileSync(a.images[i]).equals(readFileSync(b.images[i])), `image ${i} reproduced`).toBe(true);
+      expect(readFileSync(a.images[i]).equals(readFileSync(c.images[i])), `image ${i} differs with the seed`).toBe(false);
+    }
+    // The four images of one prompt differ from each other.
+    const raws = await Promise.all(a.images.map((p: string) => sharp(p).raw().toBuffer()));
+    for (let i = 1; i < 4; i++) expect(raws[0].equals(raws[i])).toBe(false);
+    const meta = await sharp(a.images[0]).metadata();
+    expect(meta.width).toBe(64);
+    const xmp = meta.xmp!.toString('utf8');
+    expect(xmp).toContain(DIGITAL_SOURCE_TYPE);
+    expect(xmp).toContain('a red apple');
+    expect(xmp).toContain(`vitrine:seed="42"`);
+    const record = JSON.parse(readFileSync(a.record, 'utf8'));
+    expect(record).toMatchObject({ prompt: 'imagine a red apple', text: 'a red apple', seed: 42, model: model.id });
+    // Privacy: the prompt can be left out of the files, the label cannot.
+    const d = json(['imagine', 'a red apple', '--model', model.id, '--seed', '42', '--out', join(dir, 'd'), '--size', '64', '--no-prompt-metadata']);
+    const x2 = (await sharp(d.images[0]).metadata()).xmp!.toString('utf8');
+    expect(x2).toContain(DIGITAL_SOURCE_TYPE);
+    expect(x2).not.toContain('a red apple');
+  }, 120_000);
+
+  it('imagine refuses bad input with a clear message', () => {
+    const empty = run(['imagine', 'imagine', '--data', data, '--model', model.id]);
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toMatch(/Say what to imagine/);
+    const seed = run(['imagine', 'a cat', '--seed', '-3', '--data', data, '--model', model.id]);
+    expect(seed.status).toBe(2);
+    const unknown = run(['imagine', 'a cat', '--data', data, '--model', 'model-0000']);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/Unknown model "model-0000"/);
+  }, 60_000);
+});
