@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -19,6 +19,7 @@ import { DIGITAL_SOURCE_TYPE } from '../src/imagine/label.ts';
 const BIN = join(import.meta.dirname, '..', 'bin', 'vitrine.js');
 let dir: string;
 let data: string;
+let demoPath: string;
 
 function run(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: '1' } });
@@ -33,6 +34,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'vitrine-model-'));
   data = join(dir, 'data');
   const demo = json(['demo', '--accounts', '30', '--posts', '240', '--seed', '3', '--out', join(dir, 'demo')]);
+  demoPath = demo.path;
   json(['ingest', demo.path]);
   json(['snapshot']);
 }, 240_000);
@@ -135,6 +137,38 @@ describe('train → export → imagine', () => {
     expect(x2).toContain(DIGITAL_SOURCE_TYPE);
     expect(x2).not.toContain('a red apple');
   }, 120_000);
+
+  it('vitrine eval trains a judge, then scores faithfulness against its ceiling, FID, KID, diversity', () => {
+    const judgeDir = join(dir, 'judge');
+    const truth = join(demoPath, 'demo-truth.jsonl');
+    json(['eval', '--train-judge', '--out', judgeDir, '--epochs', '1', '--truth', truth]);
+    const judgeCard = JSON.parse(readFileSync(join(judgeDir, 'judge.json'), 'utf8'));
+    // Prompts for two emoji this small platform shows (the committed prompts need the default demo).
+    const prompts = judgeCard.classes.slice(0, 2).flatMap((u: string) => [
+      { emoji: u, lang: 'en', text: `a picture of ${u}`, name: u, subcategory: '' },
+      { emoji: u, lang: 'fr', text: `une image de ${u}`, name: u, subcategory: '' },
+    ]);
+    const promptsFile = join(dir, 'prompts.json');
+    writeFileSync(promptsFile, JSON.stringify({ format: 'vitrine-eval-prompts', version: 1, prompts }));
+    const r = json(['eval', model.id, '--judge', judgeDir, '--prompts', promptsFile, '--truth', truth, '--steps', '2', '--out', join(dir, 'eval')]);
+    expect(Object.keys(r.byLang).sort()).toEqual(['en', 'fr']);
+    for (const f of Object.values(r.byLang) as { images: number; faithfulness: number; ceiling: number | null }[]) {
+      expect(f.images).toBe(8);
+      expect(f.faithfulness).toBeGreaterThanOrEqual(0);
+      expect(f.faithfulness).toBeLessThanOrEqual(1);
+      expect(f.ceiling).not.toBeNull();
+    }
+    expect(r.realImages).toBeGreaterThan(0);
+    expect(r.kid).not.toBeNull();
+    expect(r.diversity.pixels).toBeGreaterThan(0);
+    expect(r.sheets.map((s: string) => s.split('/').pop()).sort()).toEqual(['sheet-en.png', 'sheet-fr.png']);
+    const store = openStore(join(data, 'vitrine.db'));
+    try {
+      expect(store.models.evals(model.id)).toHaveLength(1);
+    } finally {
+      store.close();
+    }
+  }, 300_000);
 
   it('imagine refuses bad input with a clear message', () => {
     const empty = run(['imagine', 'imagine', '--data', data, '--model', model.id]);

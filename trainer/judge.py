@@ -216,10 +216,75 @@ class Block(nn.Module):
         return F.relu(self.skip(x) + self.b2(self.c2(h)))
 
 
+class Foreground(nn.Module):
+    """Fixed (parameter-free) input stage: a plane fitted to the border ring is the background estimate;
+    returns [x * fg, fg] (and x itself when keep_x), fg = how far each pixel is from that plane."""
+
+    def __init__(self, size: int, ring: int = 2, tol: float = 28.0 / 127.5, keep_x: bool = False):
+        super().__init__()
+        ys, xs = np.mgrid[0:size, 0:size]
+        xn, yn = (xs + 0.5) / size * 2 - 1, (ys + 0.5) / size * 2 - 1
+        design = np.stack([np.ones_like(xn), xn, yn], axis=-1).reshape(-1, 3)
+        on_ring = ((ys < ring) | (ys >= size - ring) | (xs < ring) | (xs >= size - ring)).reshape(-1)
+        pinv = np.linalg.pinv(design[on_ring])  # (3, R)
+        # Plane coefficients as a fixed weighted sum over all pixels (zero weight off the ring).
+        w = np.zeros((3, size * size), np.float32)
+        w[:, on_ring] = pinv
+        self.register_buffer("coef_w", torch.from_numpy(w.reshape(3, size, size)))
+        self.register_buffer("design", torch.from_numpy(design.T.reshape(3, size, size).astype(np.float32)))
+        ring_mask = on_ring.reshape(size, size).astype(np.float32)
+        self.register_buffer("ring", torch.from_numpy(ring_mask))
+        # Outer products a a^T of the design rows, for the weighted refit: (3, 3, H, W).
+        outer = np.einsum("pk,pl->klp", design, design).reshape(3, 3, size, size).astype(np.float32)
+        self.register_buffer("outer", torch.from_numpy(outer))
+        self.ring_count = float(on_ring.sum())
+        self.tol = tol
+        self.keep_x = keep_x
+        self.robust = os.environ.get("JX_ROBUST") == "1"
+
+    @staticmethod
+    def _inv3(m: torch.Tensor) -> torch.Tensor:
+        """Inverse of (B, 3, 3) matrices by cofactors (elementwise ops only: exports to any ONNX opset)."""
+        a, b, c = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
+        d, e, f = m[:, 1, 0], m[:, 1, 1], m[:, 1, 2]
+        g, h, i = m[:, 2, 0], m[:, 2, 1], m[:, 2, 2]
+        co = torch.stack([
+            torch.stack([e * i - f * h, c * h - b * i, b * f - c * e], 1),
+            torch.stack([f * g - d * i, a * i - c * g, c * d - a * f], 1),
+            torch.stack([d * h - e * g, b * g - a * h, a * e - b * d], 1),
+        ], 1)
+        det = a * co[:, 0, 0] + b * co[:, 1, 0] + c * co[:, 2, 0]
+        return co / det[:, None, None]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float()
+        # coef (B, C, 3): elementwise products and sums, which autocast leaves in fp32.
+        coef = (x[:, :, None] * self.coef_w[None, None]).sum(dim=(3, 4))
+        plane = (coef[:, :, :, None, None] * self.design[None, None]).sum(dim=2)
+        d = (x - plane).abs().amax(dim=1, keepdim=True)
+        if self.robust:
+            # Refit without the ring pixels the first plane misses (an emoji touching the border).
+            w = (d < self.tol).float() * self.ring  # (B, 1, H, W)
+            ata = (w[:, :, None] * self.outer[None]).sum(dim=(3, 4)).squeeze(1)  # (B, 3, 3)
+            ata = ata + 1e-3 * torch.eye(3)[None]
+            atv = (w[:, None] * x[:, :, None] * self.design[None, None]).sum(dim=(3, 4))  # (B, C, 3)
+            coef2 = (atv[:, :, None, :] * self._inv3(ata)[:, None]).sum(dim=3)  # (B, C, 3)
+            enough = (w.sum(dim=(1, 2, 3)) >= self.ring_count / 4).float()[:, None, None]
+            coef = enough * coef2 + (1 - enough) * coef
+            plane = (coef[:, :, :, None, None] * self.design[None, None]).sum(dim=2)
+            d = (x - plane).abs().amax(dim=1, keepdim=True)
+        fg = ((d - self.tol) / self.tol).clamp(0.0, 1.0)
+        parts = [x * fg, fg] + ([x] if self.keep_x else [])
+        return torch.cat(parts, dim=1)
+
+
 class Judge(nn.Module):
     def __init__(self, classes: int, subcategories: int, widths: tuple[int, ...] = (32, 64, 128, 192), feature_dim: int = 128, dropout: float = 0.2):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
+        fgmode = int(os.environ.get("JX_FG", "0"))
+        self.fg = Foreground(32, keep_x=fgmode == 2) if fgmode else None
+        cin0 = 3 if not fgmode else (4 if fgmode == 1 else 7)
+        self.stem = nn.Sequential(nn.Conv2d(cin0, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
         blocks, cin = [], widths[0]
         for i, c in enumerate(widths):
             blocks.append(Block(cin, c, 1 if i == 0 else 2))
@@ -235,6 +300,8 @@ class Judge(nn.Module):
         self.sub_head = nn.Linear(feature_dim, max(1, subcategories))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if self.fg is not None:
+            x = self.fg(x)
         h = self.blocks(self.stem(x))
         if self.pool == "max":
             pooled = h.amax(dim=(2, 3))
@@ -368,9 +435,12 @@ def main(argv: list[str] | None = None) -> dict:
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     params = count_params(model)
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=a.lr)
+    hm = float(os.environ.get("JX_HEADLR", "1"))
+    head = [p for n, p in model.named_parameters() if n.startswith("head.")]
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and not n.startswith("head.")]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1 and not n.startswith("head.")]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay, "m": 1.0}, {"params": no_decay, "weight_decay": 0.0, "m": 1.0},
+                             {"params": head, "weight_decay": a.weight_decay, "m": hm}], lr=a.lr)
     bs = min(a.batch_size, len(train))
     steps_per_epoch = max(1, len(train) // bs)
     total = a.epochs * steps_per_epoch
@@ -393,7 +463,7 @@ def main(argv: list[str] | None = None) -> dict:
                 xb = xb.contiguous(memory_format=torch.channels_last)
             tb, sb = tt[idx], st[idx]
             for group in opt.param_groups:
-                group["lr"] = lr_at(step, total, a.lr, warmup)
+                group["lr"] = lr_at(step, total, a.lr, warmup) * group["m"]
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits, _, sub_logits = model(xb)
             logits, sub_logits = logits.float(), sub_logits.float()

@@ -6,6 +6,7 @@ import { loadModel, resolveModelDir } from '../imagine/model.ts';
 import { evaluate, type EvalResults } from '../eval/index.ts';
 import { DEFAULT_JUDGE_DIR, loadJudge } from '../eval/judge.ts';
 import { loadPrompts, PROMPTS_FILE } from '../eval/prompts.ts';
+import { trainJudge } from '../eval/train-judge.ts';
 import { openStore } from '../store/index.ts';
 import { COMMON_HELP, Progress, dataDir, intOption, out, parse, table } from './common.ts';
 import type { Command } from './command.ts';
@@ -28,6 +29,7 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'measure a model: prompt faithfulness (EN, FR) against the judge’s ceiling, FID, KID, diversity',
   usage: `vitrine eval [MODEL] [--judge DIR] [--snapshot ID] [--limit N] [--out DIR] [--steps N] [--guidance G] [--json]
+vitrine eval --train-judge --out DIR [--snapshot ID] [--epochs N] [--final]
 
 Imagines four images for each committed evaluation prompt (src/eval/prompts.json:
 emoji names in English and French, phrased as no training caption is) and asks
@@ -38,9 +40,12 @@ KID against those real images, and diversity within each set of four. Writes
 contact sheets (one row per emoji: a real image, then the samples) to --out
 (default DATA/evals/MODEL).
 
+--train-judge trains a judge on the snapshot's real images (emoji from the demo
+truth file); --final trains on every image instead of holding 10 % out.
+
 MODEL is a model id, folder or name under models/ (default: models/default).
 Real images come from the model's snapshot (--snapshot overrides) and the demo
-truth file DATA/demo/demo-truth.jsonl.
+truth file (--truth FILE, default DATA/demo/demo-truth.jsonl).
 
 ${COMMON_HELP}`,
   async run(argv) {
@@ -52,9 +57,37 @@ ${COMMON_HELP}`,
       steps: { type: 'string' },
       guidance: { type: 'string' },
       prompts: { type: 'string' },
+      'train-judge': { type: 'boolean', default: false },
+      epochs: { type: 'string' },
+      final: { type: 'boolean', default: false },
+      truth: { type: 'string' },
     });
+    const truthFor = (data: string) => path.resolve(values.truth ?? path.join(data, 'demo', 'demo-truth.jsonl'));
     if (positionals.length > 1) throw new UsageError('vitrine eval takes at most one MODEL');
     const data = dataDir(values.data);
+    if (values['train-judge']) {
+      if (!values.out) throw new UsageError('--train-judge needs --out DIR (for example models/judge)');
+      const store = openStore(path.join(data, 'vitrine.db'));
+      const snaps = store.snapshots.list();
+      const snap = values.snapshot ? store.snapshots.get(values.snapshot) : snaps[snaps.length - 1];
+      store.close();
+      if (!snap) throw new UsageError(values.snapshot ? `unknown snapshot ${values.snapshot}` : 'no snapshot yet: run vitrine start');
+      const bar = new Progress('judge', values.quiet || values.json);
+      const events = await trainJudge({
+        snapshotDir: snap.path,
+        truthFile: truthFor(data),
+        out: path.resolve(values.out),
+        epochs: values.epochs === undefined ? undefined : intOption(values.epochs, 'epochs', 30, 1, 1000),
+        final: values.final,
+        onEvent: (e) => {
+          if (e.event === 'progress') bar.update(Number(e.epoch), Number(e.epochs), ' epochs', `loss ${Number(e.loss).toFixed(3)} `);
+        },
+      });
+      bar.done();
+      const done = events.find((e) => e.event === 'done') ?? {};
+      out(Boolean(values.json), done, () => `Judge trained on ${snap.id}: ${path.resolve(values.out!)} ${JSON.stringify((done as { heldOut?: unknown }).heldOut ?? {})}`);
+      return 0;
+    }
     const model = await loadModel(await resolveModelDir(data, positionals[0]));
     const j = await loadJudge(values.judge ?? DEFAULT_JUDGE_DIR);
     let prompts = loadPrompts(values.prompts ?? PROMPTS_FILE);
@@ -71,7 +104,7 @@ ${COMMON_HELP}`,
       const lineage = (model.card.lineage ?? {}) as { snapshot?: string };
       const snapshotId = values.snapshot ?? rec?.snapshotId ?? lineage.snapshot;
       const snapshotDir = snapshotId ? (store?.snapshots.get(snapshotId)?.path ?? path.join(data, 'snapshots', snapshotId)) : undefined;
-      const truthFile = path.join(data, 'demo', 'demo-truth.jsonl');
+      const truthFile = truthFor(data);
       const outDir = path.resolve(values.out ?? path.join(data, 'evals', model.card.id));
       const bar = new Progress('eval', values.quiet || values.json);
       const r = await evaluate({

@@ -46,16 +46,22 @@ export async function loadJudge(dir = DEFAULT_JUDGE_DIR, threads = availablePara
   return { id, card, session, classIndex: new Map(card.classes.map((c, i) => [c, i])) };
 }
 
-/** RGB bytes (S × S × 3, interleaved) -> planar floats in [-1, 1] at the judge's size, box-averaged (S a multiple of it). */
+/**
+ * RGB bytes (side × side × 3, interleaved) -> planar floats in [-1, 1] at the judge's size:
+ * box-averaged when larger (the trainer's box_resize), pixel-repeated when smaller.
+ */
 export function toJudgeInput(rgb: Uint8Array, side: number, judgeSize: number): Float32Array {
-  if (side % judgeSize) throw new VitrineError(`An image of ${side}px cannot be box-resized to the judge's ${judgeSize}px`);
-  const f = side / judgeSize;
+  if (side % judgeSize && judgeSize % side) throw new VitrineError(`An image of ${side}px cannot be resized to the judge's ${judgeSize}px by a whole factor`);
+  const f = Math.max(1, side / judgeSize);
+  const up = Math.max(1, judgeSize / side);
   const out = new Float32Array(3 * judgeSize * judgeSize);
   for (let c = 0; c < 3; c++) {
     for (let y = 0; y < judgeSize; y++) {
       for (let x = 0; x < judgeSize; x++) {
+        const sy = Math.floor(y / up) * f;
+        const sx = Math.floor(x / up) * f;
         let s = 0;
-        for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) s += rgb[((y * f + dy) * side + (x * f + dx)) * 3 + c] as number;
+        for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) s += rgb[((sy + dy) * side + (sx + dx)) * 3 + c] as number;
         out[(c * judgeSize + y) * judgeSize + x] = s / (f * f) / 127.5 - 1;
       }
     }
