@@ -15,11 +15,26 @@ The network is a small residual CNN at 32x32 (box-downsampled from 64, pixels
 in [-1, 1], as the generator works), trained with soft targets (an image with
 two emoji counts half for each) and an auxiliary sub-category head, which
 shares what few examples each emoji has with its neighbours (~4 images per
-emoji at demo scale). Augmentations stand in for what a generator gets wrong:
-shifts, zooms and crops resized back, the background's colour changed (a
-per-image background mask is estimated once, from a plane fitted to the
-border), light blur and gaussian noise. No flips: arrows and hands have
-handed twins among the classes.
+emoji at demo scale).
+
+Two choices make it learn from so few examples. First, a fixed input stage
+(`Foreground`, part of the exported graph) fits a plane per channel to the
+border ring (snapshot backgrounds are plain colours, linear gradients or
+scenes), refits it without the ring pixels it misses, and hands the network
+the emoji cut out on grey plus the cut-out mask, so that the background, which
+is most of every picture, no longer has to be learnt away. Second, global max
+pooling rather than average: the emoji covers a small part of the picture and
+averaging dilutes it. Measured on the demo snapshot (1851 emoji) after only 4
+epochs, batch 32: held-out top-5 0.5% plain, 1.9% with max pooling, 5.7% with
+the cut-out (lr 2e-3 each), 9.5% with both at lr 5e-3 (before the robust
+refit was added). A consequence: the features describe the emoji much more
+than the background, so FD and KID in this space measure the emoji's
+fidelity, not how realistic the backgrounds are.
+
+Augmentations stand in for what a generator gets wrong: shifts, zooms and
+crops resized back, the background's colour changed (where the same
+background estimate says background), slight colour gain, light blur and
+gaussian noise. No flips: arrows and hands have handed twins among the classes.
 
 Training holds out 10% of the items and reports top-1/top-5 on them (clean and
 augmented); --final trains on every item (then there is nothing held out and
@@ -93,33 +108,12 @@ def load_items(snapshot: str, labels: dict, size: int, limit: int | None) -> tup
     return keys, box_resize(np.stack(imgs), size)
 
 
-def background_masks(images: np.ndarray, ring: int = 2, tol: float = 28.0) -> np.ndarray:
-    """(N, H, W, 3) in [0, 255] -> (N, 1, H, W) float32 in [0, 1]: how surely each pixel is background.
-
-    Snapshot backgrounds are plain colours, linear gradients or scenes. A plane
-    per channel (a + b x + c y) is fitted to the border ring, refitted without
-    the ring pixels it misses (an emoji touching the edge), and pixels close to
-    it count as background. Scenes get a partial mask, which is fine: the mask
-    only says where colour jitter may go.
-    """
-    n, h, w, _ = images.shape
-    ys, xs = np.mgrid[0:h, 0:w]
-    xn, yn = (xs + 0.5) / w * 2 - 1, (ys + 0.5) / h * 2 - 1
-    design = np.stack([np.ones_like(xn), xn, yn], axis=-1).reshape(h * w, 3)  # (HW, 3)
-    on_ring = ((ys < ring) | (ys >= h - ring) | (xs < ring) | (xs >= w - ring)).reshape(-1)
-    a = design[on_ring]  # (R, 3)
-    v = images.reshape(n, h * w, 3)[:, on_ring]  # (N, R, 3)
-    coef = np.einsum("kr,nrc->nkc", np.linalg.pinv(a), v)  # (N, 3, 3)
-    miss = np.abs(v - np.einsum("rk,nkc->nrc", a, coef)).max(axis=2)  # (N, R)
-    wgt = (miss < tol).astype(np.float64)
-    ata = np.einsum("nr,rk,rl->nkl", wgt, a, a) + 1e-6 * np.eye(3)
-    atv = np.einsum("nr,rk,nrc->nkc", wgt, a, v)
-    refit = np.linalg.solve(ata, atv)
-    enough = wgt.sum(axis=1) >= a.shape[0] // 4
-    coef = np.where(enough[:, None, None], refit, coef)
-    plane = np.einsum("pk,nkc->npc", design, coef).reshape(n, h, w, 3)
-    d = np.abs(images - plane).max(axis=3)
-    return np.clip((2 * tol - d) / tol, 0.0, 1.0).astype(np.float32)[:, None]
+def background_masks(x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+    """(N, 3, S, S) in [-1, 1] -> (N, 1, S, S) in [0, 1]: how surely each pixel is background
+    (1 - the Foreground stage's mask), for the background colour augmentation."""
+    fg = Foreground(x.shape[-1])
+    with torch.no_grad():
+        return torch.cat([1.0 - fg.mask(x[i : i + chunk]) for i in range(0, len(x), chunk)])
 
 
 # ---------------------------------------------------------------- augmentation
@@ -140,37 +134,18 @@ def augment(x: torch.Tensor, mask: torch.Tensor, g: torch.Generator) -> torch.Te
         return lo + (hi - lo) * torch.rand(*shape, generator=g)
 
     # Background colour: an offset plus a gradient, where the mask says background.
-    on = (u(b, 1, 1, 1) < float(os.environ.get("JX_BG", "0.7"))).float()
+    on = (u(b, 1, 1, 1) < 0.7).float()
     rx = torch.linspace(-1, 1, w).view(1, 1, 1, w)
     ry = torch.linspace(-1, 1, h).view(1, 1, h, 1)
     delta = u(b, 3, 1, 1, lo=-0.8, hi=0.8) + u(b, 3, 1, 1, lo=-0.4, hi=0.4) * rx + u(b, 3, 1, 1, lo=-0.4, hi=0.4) * ry
     x = x + on * mask * delta
-    # Copy-paste: the emoji (where the mask says foreground) moved anywhere over a new plain or gradient background.
-    cp = (u(b, 1, 1, 1) < float(os.environ.get("JX_CP", "0"))).float()
-    if cp.any():
-        alpha = 1.0 - mask
-        zoom_c = torch.exp(u(b, lo=math.log(0.75), hi=math.log(1.25)))
-        th = torch.zeros(b, 2, 3)
-        th[:, 0, 0] = 1 / zoom_c
-        th[:, 1, 1] = 1 / zoom_c
-        th[:, 0, 2] = u(b, lo=-0.5, hi=0.5)
-        th[:, 1, 2] = u(b, lo=-0.5, hi=0.5)
-        gr = F.affine_grid(th, [b, 4, h, w], align_corners=False)
-        moved = F.grid_sample(torch.cat([x * alpha, alpha], 1), gr, mode="bilinear", padding_mode="zeros", align_corners=False)
-        c1, c2 = u(b, 3, 1, 1, lo=-1, hi=1), u(b, 3, 1, 1, lo=-1, hi=1)
-        ang = u(b, 1, 1, 1, hi=2 * math.pi)
-        ramp = ((rx * torch.cos(ang) + ry * torch.sin(ang)) * 0.5 + 0.5).clamp(0, 1)
-        flat = (u(b, 1, 1, 1) < 0.5).float()
-        bg = c1 + (1 - flat) * ramp * (c2 - c1)
-        pasted = moved[:, :3] + (1 - moved[:, 3:]) * bg
-        x = cp * pasted + (1 - cp) * x
-    # Slight global brightness and contrast (colours matter: red and orange hearts are different emoji).
-    x = x * u(b, 1, 1, 1, lo=0.9, hi=1.1) + u(b, 1, 1, 1, lo=-0.08, hi=0.08)
+    # Slight global brightness, contrast and colour gain (no more: red and orange hearts are different emoji).
+    x = x * u(b, 1, 1, 1, lo=0.9, hi=1.1) * u(b, 3, 1, 1, lo=0.95, hi=1.05) + u(b, 1, 1, 1, lo=-0.08, hi=0.08)
     x = x.clamp(-1, 1)
     # Geometry: zoom (crop and resize back, or shrink), a little aspect change, shift.
     zoom = torch.exp(u(b, lo=math.log(0.8), hi=math.log(1.3)))
     aspect = torch.exp(u(b, lo=-0.08, hi=0.08))
-    geo = (u(b) < float(os.environ.get("JX_GEO", "0.85"))).float()
+    geo = (u(b) < 0.85).float()
     sx = 1 / (zoom * aspect)
     sy = aspect / zoom
     tx, ty = u(b, lo=-0.25, hi=0.25), u(b, lo=-0.25, hi=0.25)
@@ -196,7 +171,7 @@ def augment(x: torch.Tensor, mask: torch.Tensor, g: torch.Generator) -> torch.Te
 
 
 class Block(nn.Module):
-    """Pre-activation-free residual block: conv-BN-ReLU-conv-BN plus a (projected) skip."""
+    """Residual block: conv-BN-ReLU-conv-BN plus a (projected) skip, then ReLU."""
 
     def __init__(self, cin: int, cout: int, stride: int):
         super().__init__()
@@ -217,34 +192,38 @@ class Block(nn.Module):
 
 
 class Foreground(nn.Module):
-    """Fixed (parameter-free) input stage: a plane fitted to the border ring is the background estimate;
-    returns [x * fg, fg] (and x itself when keep_x), fg = how far each pixel is from that plane."""
+    """Fixed input stage (no parameters): the emoji cut out of its background.
 
-    def __init__(self, size: int, ring: int = 2, tol: float = 28.0 / 127.5, keep_x: bool = False):
+    The background estimate is a plane per channel (a + b x + c y) fitted by
+    least squares to the border ring, then refitted without the ring pixels it
+    misses by more than `tol` (an emoji touching the edge), unless too few are
+    left. fg = clamp((d - tol) / tol, 0, 1), d the largest channel distance to
+    the plane. Returns [x * fg, fg] (B, 4, S, S). Only elementwise products,
+    sums and a cofactor 3x3 inverse: it exports to ONNX as is, and autocast
+    leaves it in fp32.
+    """
+
+    def __init__(self, size: int, ring: int = 2, tol: float = 28.0 / 127.5):
         super().__init__()
         ys, xs = np.mgrid[0:size, 0:size]
         xn, yn = (xs + 0.5) / size * 2 - 1, (ys + 0.5) / size * 2 - 1
-        design = np.stack([np.ones_like(xn), xn, yn], axis=-1).reshape(-1, 3)
+        design = np.stack([np.ones_like(xn), xn, yn], axis=-1).reshape(-1, 3)  # (HW, 3)
         on_ring = ((ys < ring) | (ys >= size - ring) | (xs < ring) | (xs >= size - ring)).reshape(-1)
-        pinv = np.linalg.pinv(design[on_ring])  # (3, R)
-        # Plane coefficients as a fixed weighted sum over all pixels (zero weight off the ring).
+        # The first fit's coefficients as fixed weights over all pixels (zero off the ring).
         w = np.zeros((3, size * size), np.float32)
-        w[:, on_ring] = pinv
+        w[:, on_ring] = np.linalg.pinv(design[on_ring])
         self.register_buffer("coef_w", torch.from_numpy(w.reshape(3, size, size)))
         self.register_buffer("design", torch.from_numpy(design.T.reshape(3, size, size).astype(np.float32)))
-        ring_mask = on_ring.reshape(size, size).astype(np.float32)
-        self.register_buffer("ring", torch.from_numpy(ring_mask))
-        # Outer products a a^T of the design rows, for the weighted refit: (3, 3, H, W).
+        self.register_buffer("ring", torch.from_numpy(on_ring.reshape(size, size).astype(np.float32)))
+        # Outer products of the design rows, for the weighted refit: (3, 3, S, S).
         outer = np.einsum("pk,pl->klp", design, design).reshape(3, 3, size, size).astype(np.float32)
         self.register_buffer("outer", torch.from_numpy(outer))
         self.ring_count = float(on_ring.sum())
         self.tol = tol
-        self.keep_x = keep_x
-        self.robust = os.environ.get("JX_ROBUST") == "1"
 
     @staticmethod
     def _inv3(m: torch.Tensor) -> torch.Tensor:
-        """Inverse of (B, 3, 3) matrices by cofactors (elementwise ops only: exports to any ONNX opset)."""
+        """Inverse of (B, 3, 3) matrices by cofactors."""
         a, b, c = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
         d, e, f = m[:, 1, 0], m[:, 1, 1], m[:, 1, 2]
         g, h, i = m[:, 2, 0], m[:, 2, 1], m[:, 2, 2]
@@ -256,66 +235,55 @@ class Foreground(nn.Module):
         det = a * co[:, 0, 0] + b * co[:, 1, 0] + c * co[:, 2, 0]
         return co / det[:, None, None]
 
+    def _distance(self, x: torch.Tensor, coef: torch.Tensor) -> torch.Tensor:
+        plane = (coef[:, :, :, None, None] * self.design[None, None]).sum(dim=2)  # (B, C, S, S)
+        return (x - plane).abs().amax(dim=1, keepdim=True)  # (B, 1, S, S)
+
+    def mask(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, S, S) in [-1, 1] -> fg (B, 1, S, S) in [0, 1]."""
+        x = x.float()
+        coef = (x[:, :, None] * self.coef_w[None, None]).sum(dim=(3, 4))  # (B, C, 3)
+        d = self._distance(x, coef)
+        w = (d < self.tol).float() * self.ring  # ring pixels the first plane explains
+        ata = (w[:, 0, None, None] * self.outer[None]).sum(dim=(3, 4)) + 1e-3 * torch.eye(3)[None]  # (B, 3, 3)
+        atv = (w[:, None] * x[:, :, None] * self.design[None, None]).sum(dim=(3, 4))  # (B, C, 3)
+        refit = (atv[:, :, None, :] * self._inv3(ata)[:, None]).sum(dim=3)  # (B, C, 3)
+        enough = (w.sum(dim=(1, 2, 3)) >= self.ring_count / 4).float()[:, None, None]
+        d = self._distance(x, enough * refit + (1 - enough) * coef)
+        return ((d - self.tol) / self.tol).clamp(0.0, 1.0)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.float()
-        # coef (B, C, 3): elementwise products and sums, which autocast leaves in fp32.
-        coef = (x[:, :, None] * self.coef_w[None, None]).sum(dim=(3, 4))
-        plane = (coef[:, :, :, None, None] * self.design[None, None]).sum(dim=2)
-        d = (x - plane).abs().amax(dim=1, keepdim=True)
-        if self.robust:
-            # Refit without the ring pixels the first plane misses (an emoji touching the border).
-            w = (d < self.tol).float() * self.ring  # (B, 1, H, W)
-            ata = (w[:, :, None] * self.outer[None]).sum(dim=(3, 4)).squeeze(1)  # (B, 3, 3)
-            ata = ata + 1e-3 * torch.eye(3)[None]
-            atv = (w[:, None] * x[:, :, None] * self.design[None, None]).sum(dim=(3, 4))  # (B, C, 3)
-            coef2 = (atv[:, :, None, :] * self._inv3(ata)[:, None]).sum(dim=3)  # (B, C, 3)
-            enough = (w.sum(dim=(1, 2, 3)) >= self.ring_count / 4).float()[:, None, None]
-            coef = enough * coef2 + (1 - enough) * coef
-            plane = (coef[:, :, :, None, None] * self.design[None, None]).sum(dim=2)
-            d = (x - plane).abs().amax(dim=1, keepdim=True)
-        fg = ((d - self.tol) / self.tol).clamp(0.0, 1.0)
-        parts = [x * fg, fg] + ([x] if self.keep_x else [])
-        return torch.cat(parts, dim=1)
+        fg = self.mask(x)
+        return torch.cat([x * fg, fg], dim=1)
 
 
 class Judge(nn.Module):
-    def __init__(self, classes: int, subcategories: int, widths: tuple[int, ...] = (32, 64, 128, 192), feature_dim: int = 128, dropout: float = 0.2):
+    """Foreground stage, a residual CNN, global max pooling, a linear projection to the features
+    (batch-normalised, the `features` output), and two linear heads: emoji and sub-category."""
+
+    def __init__(self, classes: int, subcategories: int, widths: tuple[int, ...] = (32, 64, 128, 192),
+                 feature_dim: int = 128, dropout: float = 0.1, image_size: int = 32):
         super().__init__()
-        fgmode = int(os.environ.get("JX_FG", "0"))
-        self.fg = Foreground(32, keep_x=fgmode == 2) if fgmode else None
-        cin0 = 3 if not fgmode else (4 if fgmode == 1 else 7)
-        self.stem = nn.Sequential(nn.Conv2d(cin0, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
+        self.fg = Foreground(image_size)
+        self.stem = nn.Sequential(nn.Conv2d(4, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
         blocks, cin = [], widths[0]
         for i, c in enumerate(widths):
             blocks.append(Block(cin, c, 1 if i == 0 else 2))
             cin = c
         self.blocks = nn.Sequential(*blocks)
-        self.pool = os.environ.get("JX_POOL", "avg")
-        self.proj = nn.Linear(cin * (2 if self.pool == "avgmax" else 1), feature_dim, bias=False)
+        self.proj = nn.Linear(cin, feature_dim, bias=False)
         self.norm = nn.BatchNorm1d(feature_dim)
-        self.drop = nn.Dropout(float(os.environ.get("JX_DROP", dropout)))
+        self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(feature_dim, classes)
-        self.cosine = os.environ.get("JX_COS") == "1"
-        self.scale = nn.Parameter(torch.tensor(float(os.environ.get("JX_SCALE", "16"))))
         self.sub_head = nn.Linear(feature_dim, max(1, subcategories))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        if self.fg is not None:
-            x = self.fg(x)
-        h = self.blocks(self.stem(x))
-        if self.pool == "max":
-            pooled = h.amax(dim=(2, 3))
-        elif self.pool == "avgmax":
-            pooled = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], 1)
-        else:
-            pooled = h.mean(dim=(2, 3))
-        feats = self.norm(self.proj(pooled).float())  # BN in fp32 under autocast
+        h = self.blocks(self.stem(self.fg(x)))
+        # Max, not mean: the emoji is a small part of the picture.
+        feats = self.norm(self.proj(h.amax(dim=(2, 3))).float())  # BN in fp32 under autocast
         z = self.drop(feats)
-        if self.cosine:
-            logits = self.scale * F.linear(F.normalize(z.float(), dim=1), F.normalize(self.head.weight.float(), dim=1))
-        else:
-            logits = self.head(z)
-        return logits, feats, self.sub_head(z)
+        return self.head(z), feats, self.sub_head(z)
 
 
 class Exported(nn.Module):
@@ -382,13 +350,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--snapshot", required=True)
     ap.add_argument("--labels", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=30, help="30 take ~8 min for the demo snapshot on one shared core (less on 2)")
     ap.add_argument("--image-size", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="0: every core")
     ap.add_argument("--final", action="store_true", help="train on every item (nothing held out)")
-    ap.add_argument("--batch-size", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=5e-3)
     ap.add_argument("--weight-decay", type=float, default=0.05)
     ap.add_argument("--widths", default="32,64,128,192", help="channels per stage (comma-separated)")
     ap.add_argument("--feature-dim", type=int, default=128)
@@ -406,8 +374,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     labels = read_labels(a.labels)
     keys, imgs = load_items(a.snapshot, labels, a.image_size, a.limit or None)
-    masks = torch.from_numpy(background_masks(imgs))
     x_all = torch.from_numpy(np.ascontiguousarray((imgs / 127.5 - 1.0).transpose(0, 3, 1, 2)).astype(np.float32))
+    masks = background_masks(x_all)
     classes = sorted({c for k in keys for c in labels[k][0]})
     subcats = sorted({labels[k][1] for k in keys if labels[k][1]})
     ci = {c: i for i, c in enumerate(classes)}
@@ -431,16 +399,15 @@ def main(argv: list[str] | None = None) -> dict:
     xt, mt, tt, st = x_all[train], masks[train], target[train], sub_t[train]
 
     widths = tuple(int(w) for w in a.widths.split(","))
-    model = Judge(len(classes), len(subcats), widths, a.feature_dim)
+    model = Judge(len(classes), len(subcats), widths, a.feature_dim, image_size=a.image_size)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     params = count_params(model)
-    hm = float(os.environ.get("JX_HEADLR", "1"))
-    head = [p for n, p in model.named_parameters() if n.startswith("head.")]
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and not n.startswith("head.")]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1 and not n.startswith("head.")]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay, "m": 1.0}, {"params": no_decay, "weight_decay": 0.0, "m": 1.0},
-                             {"params": head, "weight_decay": a.weight_decay, "m": hm}], lr=a.lr)
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=a.lr)
+    if len(train) < 2:
+        raise SnapshotError(f"{len(train)} training item(s): batch norm needs at least 2 (lower --holdout or add items)")
     bs = min(a.batch_size, len(train))
     steps_per_epoch = max(1, len(train) // bs)
     total = a.epochs * steps_per_epoch
@@ -453,17 +420,17 @@ def main(argv: list[str] | None = None) -> dict:
     train_started = time.time()
     for epoch in range(1, a.epochs + 1):
         model.train()
-        t0 = time.time()
+        t0, c0 = time.time(), time.process_time()
         perm = torch.randperm(len(train), generator=g)
         loss_sum = hit1 = 0.0
         for s in range(steps_per_epoch):
             idx = perm[s * bs : (s + 1) * bs]
-            xb = augment(xt[idx], mt[idx], g) if os.environ.get("JX_NOAUG") != "1" else xt[idx]
+            xb = augment(xt[idx], mt[idx], g)
             if channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
             tb, sb = tt[idx], st[idx]
             for group in opt.param_groups:
-                group["lr"] = lr_at(step, total, a.lr, warmup) * group["m"]
+                group["lr"] = lr_at(step, total, a.lr, warmup)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits, _, sub_logits = model(xb)
             logits, sub_logits = logits.float(), sub_logits.float()
@@ -479,7 +446,7 @@ def main(argv: list[str] | None = None) -> dict:
             hit1 += topk_hits(logits.detach(), tb, 5)[0]
         emit("progress", epoch=epoch, epochs=a.epochs, loss=round(loss_sum / steps_per_epoch, 4),
              trainTop1=round(hit1 / (steps_per_epoch * bs), 4), lr=round(lr_at(step - 1, total, a.lr, warmup), 6),
-             seconds=round(time.time() - t0, 2))
+             seconds=round(time.time() - t0, 2), cpuSeconds=round(time.process_time() - c0, 2))
     train_seconds = time.time() - train_started
 
     held = None

@@ -65,6 +65,24 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
 
 
+def build(cfg: TrainConfig, mcfg: ModelConfig, device: torch.device) -> tuple[TextToImage, dict, torch.optim.Optimizer]:
+    """The network (seeded: identical on every rank), its EMA copy and the optimiser.
+    No weight decay on biases, norms and the position table."""
+    torch.manual_seed(cfg.seed)
+    model = TextToImage(mcfg).to(device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    ema = {k: v.detach().clone().float() for k, v in model.state_dict().items()}
+    decay, no_decay = [], []
+    for n, p in model.named_parameters():
+        (no_decay if p.ndim < 2 or "norm" in n or n.endswith(".pos") else decay).append(p)
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr, betas=(0.9, cfg.beta2),
+    )
+    return model, ema, opt
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig, config_name: str, snapshot: str, out: str):
         self.cfg, self.config_name, self.snapshot, self.out = cfg, config_name, snapshot, out
@@ -91,21 +109,10 @@ class Trainer:
         self.corpus = Corpus(paths, cfg.image_size, self.rank, self.world)
         emit("data", items=len(self.corpus), seconds=round(time.time() - t0, 2), rank=self.rank)
         self.mcfg = model_config(cfg, self.tok)
-        torch.manual_seed(cfg.seed)  # identical initial weights on every rank
-        self.model = TextToImage(self.mcfg).to(self.device)
-        if cfg.channels_last:
-            self.model = self.model.to(memory_format=torch.channels_last)
-        self.ema = {k: v.detach().clone().float() for k, v in self.model.state_dict().items()}
+        self.model, self.ema, self.opt = build(cfg, self.mcfg, self.device)
         self.net: torch.nn.Module = self.model
         if self.world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model)
-        decay, no_decay = [], []
-        for n, p in self.model.named_parameters():
-            (no_decay if p.ndim < 2 or "norm" in n or n.endswith(".pos") else decay).append(p)
-        self.opt = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=cfg.lr, betas=(0.9, cfg.beta2),
-        )
         self.step = 0
         self.images_seen = 0
         self.train_seconds = 0.0

@@ -97,19 +97,8 @@ def make_trainer(cfg: config_mod.TrainConfig) -> train_mod.Trainer:
     # Tokenizer.size for a full vocabulary: PAD, BOS, the words and the hash buckets.
     tok = types.SimpleNamespace(size=cfg.vocab_size + cfg.hash_buckets + 2)
     tr.mcfg = train_mod.model_config(cfg, tok)  # type: ignore[arg-type]
-    torch.manual_seed(cfg.seed)
-    tr.model = model_mod.TextToImage(tr.mcfg).to(tr.device)
-    if cfg.channels_last:
-        tr.model = tr.model.to(memory_format=torch.channels_last)
-    tr.ema = {k: v.detach().clone().float() for k, v in tr.model.state_dict().items()}
+    tr.model, tr.ema, tr.opt = train_mod.build(cfg, tr.mcfg, tr.device)
     tr.net = tr.model
-    decay, no_decay = [], []
-    for n, p in tr.model.named_parameters():
-        (no_decay if p.ndim < 2 or "norm" in n or n.endswith(".pos") else decay).append(p)
-    tr.opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg.lr, betas=(0.9, cfg.beta2),
-    )
     tr.step = 0
     tr.images_seen = 0
     tr.gen = torch.Generator().manual_seed(cfg.seed * 1000 + 1)

@@ -171,15 +171,28 @@ class JudgeTest(unittest.TestCase):
         from data import box_resize
 
         small = box_resize(imgs, 32)
-        masks = judge.background_masks(small)
-        self.assertEqual(masks.shape, (6, 1, 32, 32))
+        x = torch.from_numpy(np.ascontiguousarray(small.transpose(0, 3, 1, 2)) / 127.5 - 1).float()
+        masks = judge.background_masks(x)
+        self.assertEqual(tuple(masks.shape), (6, 1, 32, 32))
         # The border is background; a disc is not (the disc colour differs from most backgrounds).
         self.assertGreater(float(masks[:, 0, 0, :].mean()), 0.9)
-        fg = np.all(np.abs(small - np.array(SHAPES["1F535"][0], np.float32)) < 1, axis=3)
-        self.assertLess(float(masks[:, 0][fg].mean()), 0.5)
-        x = torch.from_numpy(np.ascontiguousarray(small.transpose(0, 3, 1, 2)) / 127.5 - 1).float()
+        disc = torch.from_numpy(np.all(np.abs(small - np.array(SHAPES["1F535"][0], np.float32)) < 1, axis=3))
+        self.assertLess(float(masks[:, 0][disc].mean()), 0.5)
+        # The exported model's input stage: the cut-out and its mask.
+        cut = judge.Foreground(32)(x)
+        self.assertEqual(tuple(cut.shape), (6, 4, 32, 32))
+        self.assertTrue(torch.allclose(cut[:, 3:], 1 - masks, atol=1e-6))
+        # A plain gradient with no emoji is all background, even with a shape touching the border refitted away.
+        ramp = torch.linspace(-0.8, 0.6, 32)
+        plain = torch.stack([ramp[None, :].expand(32, 32), ramp[:, None].expand(32, 32), torch.full((32, 32), 0.2)])[None]
+        self.assertLess(float(judge.Foreground(32).mask(plain).max()), 0.01)
+        edge = plain.clone()
+        edge[:, :, 0:8, 10:18] = torch.tensor([1.0, -1.0, -1.0])[:, None, None]
+        m = judge.Foreground(32).mask(edge)[0, 0]
+        self.assertGreater(float(m[0:8, 10:18].mean()), 0.9)
+        self.assertLess(float(m[16:, :].max()), 0.01)
         g = torch.Generator().manual_seed(0)
-        y = judge.augment(x, torch.from_numpy(masks), g)
+        y = judge.augment(x, masks, g)
         self.assertEqual(y.shape, x.shape)
         self.assertGreaterEqual(float(y.min()), -1.0)
         self.assertLessEqual(float(y.max()), 1.0)
