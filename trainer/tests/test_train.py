@@ -49,7 +49,8 @@ class TrainerTest(unittest.TestCase):
         self.assertLess(sum(losses[-5:]) / 5, 0.8 * sum(losses[:5]) / 5)
         for f in ("checkpoint.pt", "final.pt", "tokenizer.json", "loss.png", "samples-final.png", "training.json"):
             self.assertTrue(os.path.getsize(os.path.join(out, f)) > 0, f)
-        info = json.load(open(os.path.join(out, "training.json")))
+        with open(os.path.join(out, "training.json"), encoding="utf-8") as f:
+            info = json.load(f)
         self.assertEqual(info["snapshot"], "snap-test0000000000000")
         self.assertEqual(info["config"], "tiny")
         self.assertEqual(info["imagesSeen"], 30 * 8)
@@ -101,7 +102,8 @@ class TrainerTest(unittest.TestCase):
         data = [e for e in events if e["event"] == "data"]
         self.assertEqual(sorted(e["rank"] for e in data), [0, 1])
         self.assertEqual(sum(e["items"] for e in data), 48)  # each rank read its own shards, all of them together
-        info = json.load(open(os.path.join(out, "training.json")))
+        with open(os.path.join(out, "training.json"), encoding="utf-8") as f:
+            info = json.load(f)
         self.assertEqual(info["imagesSeen"], 6 * 8 * 2)
         self.assertEqual(info["hardware"]["world"], 2)
 
