@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -169,6 +169,28 @@ describe('train → export → imagine', () => {
       store.close();
     }
   }, 300_000);
+
+  it('a withdrawal from the snapshot reaches the model trained on it', () => {
+    const posts = readFileSync(join(demoPath, 'posts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const snapId = model.snapshotId;
+    const before = json(['withdrawals']).find((r: { snapshotId: string }) => r.snapshotId === snapId);
+    expect(before.models).toEqual([model.id]);
+    // The first post of the snapshot is deleted by its author: the next decision withdraws it.
+    const store = openStore(join(data, 'vitrine.db'));
+    const inSnap = store.snapshots.items(snapId)[0]!.postId;
+    store.close();
+    const post = posts.find((p: { id: string }) => p.id === inSnap);
+    const newer = join(dir, 'demo-newer');
+    cpSync(demoPath, newer, { recursive: true });
+    appendFileSync(join(newer, 'events.jsonl'), `${JSON.stringify({ id: 'ev-test-delete', type: 'post.deleted', postId: post.id, at: '2026-01-01T00:00:00.000Z' })}\n`);
+    json(['ingest', newer]);
+    json(['decide']);
+    const after = json(['withdrawals']).find((r: { snapshotId: string }) => r.snapshotId === snapId);
+    expect(after.withdrawals.map((w: { postId: string }) => w.postId)).toContain(inSnap);
+    expect(after.models).toEqual([model.id]);
+    const text = run(['withdrawals', '--data', data]);
+    expect(text.stdout).toContain(`Retrain without the withdrawn items: ${model.id}`);
+  }, 120_000);
 
   it('imagine refuses bad input with a clear message', () => {
     const empty = run(['imagine', 'imagine', '--data', data, '--model', model.id]);

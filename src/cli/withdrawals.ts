@@ -21,13 +21,16 @@ ${COMMON_HELP}`,
         const w = ctx.store.snapshots.withdrawals(s.id);
         const byReason: Record<string, number> = {};
         for (const x of w) byReason[x.reason] = (byReason[x.reason] ?? 0) + 1;
-        return { snapshotId: s.id, items: s.items, withdrawn: w.length, byReason, withdrawals: w };
+        // A withdrawal reaches every model trained on the snapshot (lineage): they hold what was withdrawn.
+        const models = ctx.store.models.trainedOn(s.id).map((m) => m.id);
+        return { snapshotId: s.id, items: s.items, withdrawn: w.length, byReason, models, withdrawals: w };
       });
       out(ctx.json, report, () =>
         report.length === 0
           ? 'No snapshots.'
           : [
-              table([['snapshot', 'items', 'withdrawn', 'by reason'], ...report.map((r) => [r.snapshotId, r.items, r.withdrawn, Object.entries(r.byReason).map(([k, n]) => `${k}=${n}`).join(' ')])]),
+              table([['snapshot', 'items', 'withdrawn', 'by reason', 'models trained on it'], ...report.map((r) => [r.snapshotId, r.items, r.withdrawn, Object.entries(r.byReason).map(([k, n]) => `${k}=${n}`).join(' ') || '-', r.models.join(' ') || '-'])]),
+              ...report.filter((r) => r.withdrawn && r.models.length).map((r) => `Retrain without the withdrawn items: ${r.models.join(', ')} (trained on ${r.snapshotId}).`),
               ...report.flatMap((r) => r.withdrawals.slice(0, 50).map((w) => `  ${r.snapshotId}  ${w.postId}  ${w.reason}  ${w.signal}`)),
             ].join('\n'),
       );
