@@ -21,7 +21,7 @@ for (const e of readTar(readFileSync(path.join(snap, 'shard-000003.tar')))) {
   const m = JSON.parse(e.data.toString());
   const u = truth.get(m.postId) ?? [];
   const en = m.captions.find((c: { lang: string }) => c.lang === 'en');
-  if (u.length === 1 && en) items.push({ text: en.text, emoji: u[0] });
+  if (u.length === 1 && en) items.push({ text: en.text, emoji: u[0]! });
   if (items.length >= 40) break;
 }
 const model = await loadModel(DEFAULT_MODEL_DIR);
