@@ -30,27 +30,35 @@ def picture(colour: str, shape: str, size: int = 64, offset: int = 0) -> np.ndar
     return img
 
 
-def make_snapshot(root: str, items: int = 48, shard_size: int = 20, snapshot_id: str = "snap-test0000000000000") -> str:
-    """Writes `items` pictures of coloured shapes with English and French captions; returns the folder."""
+def write_snapshot_files(root: str, snapshot_id: str, samples: list[tuple[str, dict, np.ndarray]], shard_size: int = 1000) -> str:
+    """Writes (key, KEY.json metadata, (H, W, 3) uint8 picture) samples as shards and a datasheet; returns root."""
     os.makedirs(root, exist_ok=True)
-    fr = {"red": "rouge", "blue": "bleu", "green": "vert", "yellow": "jaune", "square": "carré", "disc": "disque"}
     shards = []
-    for s in range(0, items, shard_size):
+    for s in range(0, len(samples), shard_size):
         name = f"shard-{s // shard_size:06d}.tar"
         with tarfile.open(os.path.join(root, name), "w") as tar:
-            for i in range(s, min(items, s + shard_size)):
-                colour = list(COLOURS)[i % len(COLOURS)]
-                shape = SHAPES[(i // len(COLOURS)) % len(SHAPES)]
-                key = f"{i:024x}"
-                meta = {"key": key, "postId": f"p{i:05d}", "captions": [
-                    {"lang": "en", "kind": "caption", "text": f"A {colour} {shape} on white #{shape}"},
-                    {"lang": "fr", "kind": "caption", "text": f"Un {fr[shape]} {fr[colour]} sur fond blanc"},
-                ]}
-                for ext, data in (("json", json.dumps(meta).encode()), ("png", encode_rgb(picture(colour, shape, offset=i % 5 - 2)))):
+            for key, meta, pixels in samples[s : s + shard_size]:
+                for ext, data in (("json", json.dumps(meta).encode()), ("png", encode_rgb(pixels))):
                     info = tarfile.TarInfo(f"{key}.{ext}")
                     info.size = len(data)
                     tar.addfile(info, io.BytesIO(data))
         shards.append({"name": name})
     with open(os.path.join(root, "datasheet.json"), "w", encoding="utf-8") as f:
-        json.dump({"id": snapshot_id, "items": items, "shards": shards}, f)
+        json.dump({"id": snapshot_id, "items": len(samples), "shards": shards}, f)
     return root
+
+
+def make_snapshot(root: str, items: int = 48, shard_size: int = 20, snapshot_id: str = "snap-test0000000000000") -> str:
+    """Writes `items` pictures of coloured shapes with English and French captions; returns the folder."""
+    fr = {"red": "rouge", "blue": "bleu", "green": "vert", "yellow": "jaune", "square": "carré", "disc": "disque"}
+    samples = []
+    for i in range(items):
+        colour = list(COLOURS)[i % len(COLOURS)]
+        shape = SHAPES[(i // len(COLOURS)) % len(SHAPES)]
+        key = f"{i:024x}"
+        meta = {"key": key, "postId": f"p{i:05d}", "captions": [
+            {"lang": "en", "kind": "caption", "text": f"A {colour} {shape} on white #{shape}"},
+            {"lang": "fr", "kind": "caption", "text": f"Un {fr[shape]} {fr[colour]} sur fond blanc"},
+        ]}
+        samples.append((key, meta, picture(colour, shape, offset=i % 5 - 2)))
+    return write_snapshot_files(root, snapshot_id, samples, shard_size)

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import sys
-import tarfile
 import tempfile
 import unittest
 from contextlib import redirect_stdout
@@ -20,7 +19,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import judge  # noqa: E402
 import judge_labels  # noqa: E402
-from png import encode_rgb  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixtures import write_snapshot_files  # noqa: E402
 
 # unified-like code -> (colour, shape, subcategory)
 SHAPES = {
@@ -58,23 +59,16 @@ def write_snapshot(root: str, per_class: int = 10, seed: int = 0) -> tuple[str, 
     """A one-shard snapshot; returns (dir, truth rows, expected label lines)."""
     rng = np.random.default_rng(seed)
     snap = os.path.join(root, "snap-test0001")
-    os.makedirs(snap)
     codes = list(SHAPES)
     items = [[c] for c in codes for _ in range(per_class)] + [[codes[0], codes[1]], [codes[2], codes[3]]] * 2
-    truth, expected = [], []
-    with tarfile.open(os.path.join(snap, "shard-000000.tar"), "w") as tar:
-        for n, labels in enumerate(items):
-            key = f"{n:024x}"
-            post = f"p{n:07d}"
-            meta = {"key": key, "postId": post, "captions": []}
-            for ext, data in (("png", encode_rgb(draw(rng, labels))), ("json", json.dumps(meta).encode())):
-                info = tarfile.TarInfo(f"{key}.{ext}")
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-            truth.append({"postId": post, "artwork": {"set": "google", "unified": labels}})
-            expected.append({"key": key, "labels": labels, "subcategory": SHAPES[labels[0]][2]})
-    with open(os.path.join(snap, "datasheet.json"), "w") as f:
-        json.dump({"id": "snap-test0001", "shards": [{"name": "shard-000000.tar"}]}, f)
+    truth, expected, samples = [], [], []
+    for n, labels in enumerate(items):
+        key = f"{n:024x}"
+        post = f"p{n:07d}"
+        samples.append((key, {"key": key, "postId": post, "captions": []}, draw(rng, labels)))
+        truth.append({"postId": post, "artwork": {"set": "google", "unified": labels}})
+        expected.append({"key": key, "labels": labels, "subcategory": SHAPES[labels[0]][2]})
+    write_snapshot_files(snap, "snap-test0001", samples)
     return snap, truth, expected
 
 
