@@ -21,7 +21,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "trainer"))
 
 import flow  # noqa: E402
-from model import ModelConfig, TextToImage  # noqa: E402
+from config import TrainConfig  # noqa: E402
+from model import TextToImage  # noqa: E402
+from train import model_config  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
 
@@ -39,12 +41,10 @@ def main() -> int:
         card = json.load(f)
     cv = card["training"]["configValues"]
     tok = Tokenizer.load(os.path.join(os.path.dirname(a.card), card["files"]["tokenizer"]))
-    m = TextToImage(ModelConfig(vocab_size=tok.size, max_tokens=cv["max_tokens"], text_dim=cv["text_dim"], text_layers=cv["text_layers"],
-                                text_heads=cv["text_heads"], image_size=cv["image_size"], channels=tuple(cv["channels"]), blocks=cv["blocks"],
-                                cross_attention_levels=tuple(cv["cross_attention_levels"]), groups=cv["groups"])).eval()
+    m = TextToImage(model_config(TrainConfig(**cv), tok)).eval()
     steps = a.steps or card["sampling"]["steps"]
     g = a.guidance or card["sampling"]["guidance"]
-    s = cv["image_size"]
+    s = m.cfg.image_size
 
     def once(seed: int) -> float:
         t0 = time.perf_counter()

@@ -14,6 +14,7 @@
  * evaluation is about the demo's emoji.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { readTar } from '../snapshot/tar.ts';
@@ -215,7 +216,6 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
   }
   const sheets: string[] = [];
   if (o.sheetDir) {
-    const { mkdir, writeFile } = await import('node:fs/promises');
     await mkdir(o.sheetDir, { recursive: true });
     for (const [lang, rows] of sheetRows) {
       const file = path.join(o.sheetDir, `sheet-${lang}.png`);

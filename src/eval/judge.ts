@@ -4,6 +4,7 @@
  * generated image (prompt faithfulness) and gives the feature space in which
  * generated and real images are compared (Fréchet distance, KID, diversity).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -38,11 +39,13 @@ export interface JudgeOutput {
 export async function loadJudge(dir = DEFAULT_JUDGE_DIR, threads = availableParallelism()): Promise<Judge> {
   const cardFile = path.join(dir, 'judge.json');
   if (!existsSync(cardFile) || !existsSync(path.join(dir, 'judge.onnx'))) throw new VitrineError(`No judge in ${dir} (judge.json and judge.onnx)`);
-  const card = JSON.parse(readFileSync(cardFile, 'utf8')) as JudgeCard;
+  // Each file is read once: the bytes give both the session and the judge's id.
+  const cardBytes = readFileSync(cardFile);
+  const onnx = readFileSync(path.join(dir, 'judge.onnx'));
+  const card = JSON.parse(cardBytes.toString('utf8')) as JudgeCard;
   if (card.format !== 'vitrine-judge' || !Array.isArray(card.classes)) throw new VitrineError(`${cardFile}: not a vitrine-judge card`);
-  const session = await ort.InferenceSession.create(path.join(dir, 'judge.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  const { createHash } = await import('node:crypto');
-  const id = `judge-${createHash('sha256').update(readFileSync(path.join(dir, 'judge.onnx'))).update(readFileSync(cardFile)).digest('hex').slice(0, 12)}`;
+  const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const id = `judge-${createHash('sha256').update(onnx).update(cardBytes).digest('hex').slice(0, 12)}`;
   return { id, card, session, classIndex: new Map(card.classes.map((c, i) => [c, i])) };
 }
 

@@ -4,7 +4,7 @@
  * Sessions are created once per model folder and reused by every request.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,7 +130,6 @@ export async function resolveModelDir(dataDir: string | null, ref: string | unde
   if (existsSync(path.join(ref, 'model.json'))) return ref;
   if (dataDir && existsSync(path.join(dataDir, 'models', ref, 'model.json'))) return path.join(dataDir, 'models', ref);
   if (existsSync(path.join(COMMITTED_MODELS, ref, 'model.json'))) return path.join(COMMITTED_MODELS, ref);
-  const { readdir } = await import('node:fs/promises');
   for (const name of existsSync(COMMITTED_MODELS) ? await readdir(COMMITTED_MODELS) : []) {
     const f = path.join(COMMITTED_MODELS, name, 'model.json');
     if (existsSync(f) && (JSON.parse(await readFile(f, 'utf8')) as { id?: string }).id === ref) return path.dirname(f);

@@ -34,16 +34,12 @@ export type TrainResult =
 export function codeVersion(): string {
   const h = createHash('sha256');
   const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = path.join(dir, name);
-      if (name === '__pycache__' || name === 'tests') continue;
-      if (name.endsWith('.py') || name.endsWith('.json')) h.update(`${path.relative(TRAINER_DIR, p)}\0`).update(readFileSync(p));
-      else if (!name.includes('.') && existsSync(p) && readdirSync(p, { withFileTypes: true }).length >= 0) {
-        try {
-          walk(p);
-        } catch {
-          // not a folder
-        }
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== '__pycache__' && e.name !== 'tests') walk(p);
+      } else if (e.name.endsWith('.py') || e.name.endsWith('.json')) {
+        h.update(`${path.relative(TRAINER_DIR, p)}\0`).update(readFileSync(p));
       }
     }
   };
