@@ -231,13 +231,14 @@ class Trainer:
         picks = list(range(0, len(self.corpus), max(1, len(self.corpus) // 8)))[:8]
         rows = []
         g = torch.Generator().manual_seed(1234)
-        null = torch.tensor([self.tok.encode("")] * 4)
         for i in picks:
-            ids = torch.tensor([self.tok.encode(self.corpus.captions[i][0])] * 4)
-            cond = lambda x, t: m(x, t, ids)  # noqa: E731
-            uncond = lambda x, t: m(x, t, null)  # noqa: E731
+            # The caption and the empty caption are encoded once; every step runs both in one batch.
+            ids = torch.tensor([self.tok.encode(self.corpus.captions[i][0])] * 4 + [self.tok.encode("")] * 4)
+            with torch.no_grad():
+                tokens, pooled = m.encoder(ids)
+            both = lambda x, t: m.unet(x, t, tokens, pooled, ids)  # noqa: E731
             noise = torch.randn(4, 3, cfg.image_size, cfg.image_size, generator=g)
-            imgs = flow.sample(flow.guided(cond, uncond, cfg.sample_guidance), noise, cfg.sample_steps)
+            imgs = flow.sample(flow.guided(both, cfg.sample_guidance), noise, cfg.sample_steps)
             real = torch.from_numpy(self.corpus.images[i : i + 1])
             rows.append(torch.cat([real, imgs], 0))
         path = os.path.join(self.out, name)

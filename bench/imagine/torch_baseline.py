@@ -53,11 +53,7 @@ def main() -> int:
             tokens, pooled = m.encoder(ids)
             rep = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
             tk, pl, ii = tokens[rep], pooled[rep], ids[rep]
-
-            def v(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-                out = m.unet(torch.cat([x, x]), torch.cat([t, t]), tk, pl, ii).float()
-                return out[4:] + g * (out[:4] - out[4:])
-
+            v = flow.guided(lambda x, t: m.unet(x, t, tk, pl, ii), g)
             noise = torch.randn(4, 3, s, s, generator=torch.Generator().manual_seed(seed))
             flow.sample(v, noise, steps)
         return (time.perf_counter() - t0) * 1000
