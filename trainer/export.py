@@ -21,7 +21,9 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from config import load_config  # noqa: E402
 from model import ModelConfig, TextToImage, count_params  # noqa: E402
+from onnx_weights import read_initializers  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
 OPSET = 17
@@ -47,6 +49,75 @@ def load_run(run: str) -> tuple[TextToImage, dict, Tokenizer]:
     m = TextToImage(ModelConfig(**mc))
     m.load_state_dict(s["ema"])
     return m.eval(), s, Tokenizer.load(os.path.join(run, "tokenizer.json"))
+
+
+def _forward_order(m: TextToImage) -> list[str]:
+    """State-dict names in the order a forward pass first uses their module, the
+    order in which the ONNX exporter writes the initializers it renames."""
+    names = {id(mod): n for n, mod in m.named_modules()}
+    seen: list[str] = []
+    hooks = [mod.register_forward_pre_hook(lambda mod, _i: seen.append(names[id(mod)])) for mod in m.modules()]
+    try:
+        s = m.cfg.image_size
+        ids = torch.ones(1, m.cfg.max_tokens, dtype=torch.long)
+        with torch.no_grad():
+            tokens, pooled = m.encoder(ids)
+            m.unet(torch.zeros(1, 3, s, s), torch.tensor([0.5]), tokens, pooled, ids)
+    finally:
+        for h in hooks:
+            h.remove()
+    order: list[str] = []
+    for mod_name in dict.fromkeys(seen):
+        mod = m.get_submodule(mod_name) if mod_name else m
+        order += [f"{mod_name}.{p}" if mod_name else p for p, _ in mod.named_parameters(recurse=False)]
+    order += [n for n, _ in m.named_parameters() if n not in order]  # top-level parameters (pos)
+    return order
+
+
+def load_exported(model_dir: str) -> tuple[TextToImage, Tokenizer, dict]:
+    """The PyTorch model back from an exported model folder (its ONNX files, card
+    and tokenizer): the start of a continued or fine-tuning run (train.py --init).
+    The exporter keeps most parameter names; the ones it renames (linear weights
+    it transposes for MatMul, group-norm scales it reshapes) come in the order
+    the forward pass uses them, and every shape is checked."""
+    with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
+        card = json.load(f)
+    values = (card.get("training") or {}).get("configValues")
+    if not values:
+        raise ValueError(f"{model_dir}: the model card has no training.configValues; it cannot be trained further")
+    cfg, _ = load_config(None, values)
+    tok = Tokenizer.load(os.path.join(model_dir, "tokenizer.json"))
+    mc = ModelConfig(vocab_size=tok.size, max_tokens=cfg.max_tokens, text_dim=cfg.text_dim, text_layers=cfg.text_layers,
+                     text_heads=cfg.text_heads, image_size=cfg.image_size, channels=tuple(cfg.channels), blocks=cfg.blocks,
+                     cross_attention_levels=tuple(cfg.cross_attention_levels), groups=cfg.groups)
+    m = TextToImage(mc)
+    sd = m.state_dict()
+    found: dict[str, torch.Tensor] = {}
+    unnamed: list[tuple[str, object]] = []
+    for prefix, file in (("encoder.", "encoder.onnx"), ("", "denoiser.onnx")):
+        for name, arr in read_initializers(os.path.join(model_dir, file)).items():
+            key = prefix + name
+            if key in sd:
+                found[key] = torch.from_numpy(arr)
+            else:
+                unnamed.append((f"{file}:{name}", arr))
+    rest = [n for n in _forward_order(m) if n not in found]
+    if len(rest) != len(unnamed):
+        raise ValueError(f"{model_dir}: {len(unnamed)} unnamed weights in the ONNX files for {len(rest)} parameters")
+    for key, (where, arr) in zip(rest, unnamed):
+        want = tuple(sd[key].shape)
+        t = torch.from_numpy(arr)  # type: ignore[arg-type]
+        if t.dim() == 2 and tuple(t.shape[::-1]) == want and len(want) == 2:
+            t = t.t()  # MatMul stores the linear weight transposed
+        t = t.reshape(want) if t.numel() == sd[key].numel() else t
+        if tuple(t.shape) != want:
+            raise ValueError(f"{model_dir}: {where} has shape {tuple(arr.shape)}, parameter {key} needs {want}")  # type: ignore[attr-defined]
+        found[key] = t.contiguous()
+    missing = [k for k in sd if k not in found]
+    if missing:
+        raise ValueError(f"{model_dir}: no weights for {', '.join(missing[:5])}")
+    m.load_state_dict(found)
+    return m.eval(), tok, card
 
 
 def export(run: str, out: str, extra: dict) -> dict:

@@ -6,6 +6,8 @@ Runs as one process, or under torchrun (DDP; gloo on CPU, nccl on GPU).
 Interrupted runs resume exactly from RUN_DIR/checkpoint.pt: the weights, the
 optimiser, the EMA, every random generator and the step are restored, so a
 resumed run ends with the same weights as an uninterrupted one.
+--init MODEL_DIR starts from an exported model's weights and tokenizer instead
+of random ones: training a model further, or fine-tuning it (lineage: parent).
 Progress goes to stdout as JSON lines ({"event": ...}) for `vitrine train`.
 """
 from __future__ import annotations
@@ -37,6 +39,9 @@ from tokenizer import Tokenizer, build_vocab  # noqa: E402
 # What may change when a run resumes: its length (the learning-rate schedule follows the new
 # length from the current step on) and how often it logs, checkpoints and samples.
 RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every", "sample_every"}
+# What a run started from another model (--init) must share with it: the architecture.
+ARCHITECTURE = ("image_size", "channels", "blocks", "cross_attention_levels", "groups", "text_dim", "text_layers",
+                "text_heads", "hash_buckets", "max_tokens")
 
 
 def emit(event: str, **fields: object) -> None:
@@ -84,8 +89,10 @@ def build(cfg: TrainConfig, mcfg: ModelConfig, device: torch.device) -> tuple[Te
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, config_name: str, snapshot: str, out: str):
+    def __init__(self, cfg: TrainConfig, config_name: str, snapshot: str, out: str, init: str | None = None):
         self.cfg, self.config_name, self.snapshot, self.out = cfg, config_name, snapshot, out
+        self.parent_id: str | None = None  # the model --init started from
+        self.parent_images = 0  # images that model had seen, all its ancestors included
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         if self.world > 1 and not dist.is_initialized():
@@ -97,7 +104,24 @@ class Trainer:
         paths = shard_paths(snapshot)
         self.snapshot_id = snapshot_id(snapshot)
         tok_path = os.path.join(out, "tokenizer.json")
-        if os.path.exists(tok_path):
+        parent = None
+        if init:
+            # The parent's vocabulary and architecture, so its weights fit.
+            from export import load_exported
+            parent, parent_tok, card = load_exported(init)
+            pv = card["training"]["configValues"]
+            diff = [k for k in ARCHITECTURE if pv.get(k) != as_dict(cfg)[k]]
+            if diff:
+                raise SystemExit(f"--init {init}: the model was trained with other "
+                                 + ", ".join(f"{k}={pv.get(k)!r}" for k in diff)
+                                 + f" (this config: {', '.join(repr(as_dict(cfg)[k]) for k in diff)}); use its config")
+            self.parent_id = card["id"]
+            self.parent_images = int(card["training"].get("imagesSeenTotal", card["training"].get("imagesSeen", 0)))
+            if not os.path.exists(tok_path) and self.rank == 0:
+                parent_tok.save(tok_path + ".tmp")
+                os.replace(tok_path + ".tmp", tok_path)
+            self.tok = parent_tok
+        elif os.path.exists(tok_path):
             self.tok = Tokenizer.load(tok_path)
         else:
             # Every rank builds the same vocabulary from every shard's captions (deterministic).
@@ -110,6 +134,11 @@ class Trainer:
         emit("data", items=len(self.corpus), seconds=round(time.time() - t0, 2), rank=self.rank)
         self.mcfg = model_config(cfg, self.tok)
         self.model, self.ema, self.opt = build(cfg, self.mcfg, self.device)
+        if parent is not None:
+            # Both the trained weights and the EMA start from the parent's (EMA) weights;
+            # a checkpoint, when there is one, replaces them in run().
+            self.model.load_state_dict(parent.state_dict())
+            self.ema = {k: v.detach().clone().float() for k, v in self.model.state_dict().items()}
         self.net: torch.nn.Module = self.model
         if self.world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model)
@@ -145,6 +174,7 @@ class Trainer:
             "config_name": self.config_name,
             "model_config": self.mcfg.__dict__,
             "snapshot_id": self.snapshot_id,
+            "init": self.parent_id,
         }
         tmp = self.ckpt_path + ".tmp"
         torch.save(state, tmp)
@@ -154,6 +184,9 @@ class Trainer:
         if not os.path.exists(self.ckpt_path):
             return False
         s = torch.load(self.ckpt_path, map_location="cpu")
+        if s.get("init") != self.parent_id:
+            raise SystemExit(f"{self.ckpt_path}: started from {s.get('init') or 'random weights'}, not "
+                             f"{self.parent_id or 'random weights'}; use another --out")
         if s["snapshot_id"] != self.snapshot_id:
             raise SystemExit(f"{self.ckpt_path}: trained on {s['snapshot_id']}, not {self.snapshot_id}; use another --out")
         changed = {k for k, v in as_dict(self.cfg).items() if s["config"].get(k) != v}
@@ -255,7 +288,7 @@ class Trainer:
             for p in self.model.state_dict().values():
                 dist.broadcast(p, 0)
         if self.rank == 0:
-            emit("start", step=self.step, steps=cfg.steps, resumed=resumed, params=count_params(self.model),
+            emit("start", step=self.step, steps=cfg.steps, resumed=resumed, params=count_params(self.model), init=self.parent_id,
                  world=self.world, threads=torch.get_num_threads(), snapshot=self.snapshot_id, config=self.config_name)
         started, first = time.time(), self.step
         last_t, last_images, window = time.time(), self.images_seen, []
@@ -308,6 +341,8 @@ class Trainer:
             "snapshot": self.snapshot_id,
             "config": self.config_name,
             "configValues": as_dict(self.cfg),
+            "init": self.parent_id,
+            "imagesSeenTotal": self.parent_images + self.images_seen,
             "steps": self.step,
             "imagesSeen": self.images_seen,
             "trainSeconds": round(self.train_seconds, 1),
@@ -343,9 +378,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value")
     ap.add_argument("--max-seconds", type=float, default=None, help="stop (resumable) after this long")
     ap.add_argument("--stop-after", type=int, default=None, help="stop (resumable) after this many steps")
+    ap.add_argument("--init", default=None, metavar="MODEL_DIR", help="start from an exported model's weights")
     a = ap.parse_args(argv)
     cfg, name = load_config(a.config, parse_overrides(a.set))
-    tr = Trainer(cfg, name, a.snapshot, a.out)
+    tr = Trainer(cfg, name, a.snapshot, a.out, a.init)
 
     def on_signal(signum: int, _frame: object) -> None:
         tr.stop = True  # finish the step, checkpoint, exit

@@ -6,7 +6,7 @@ import type { Command } from './command.ts';
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a text-to-image model on a snapshot (PyTorch), export it to ONNX, register its lineage',
-  usage: `vitrine train [--snapshot ID] [--config NAME] [--set KEY=VALUE]... [--max-minutes N] [--fresh] [--json]
+  usage: `vitrine train [--snapshot ID] [--config NAME] [--init MODEL] [--set KEY=VALUE]... [--max-minutes N] [--fresh] [--json]
 
 Trains with trainer/train.py (Debian's python3-torch; VITRINE_PYTHON names
 another interpreter) on the snapshot (default: the newest), then exports the
@@ -17,6 +17,10 @@ curve (loss.png) and sample grids (samples-*.png): run the same command again
 after an interruption and training resumes where it stopped.
 
   --config NAME    trainer/configs/NAME.json: tiny, default, gpu (default: default)
+  --init MODEL     start from a trained model's weights and tokenizer (a model id,
+                   "default" for the committed one, or a folder): train it further
+                   or fine-tune it; its architecture must match the config's, and
+                   the new model's lineage names it as the parent
   --set KEY=VALUE  override one config value (for example --set steps=100)
   --max-minutes N  stop after N minutes with a checkpoint (resume later)
   --fresh          discard the run folder and start again
@@ -29,6 +33,7 @@ ${COMMON_HELP}`,
       set: { type: 'string', multiple: true, default: [] },
       'max-minutes': { type: 'string' },
       fresh: { type: 'boolean', default: false },
+      init: { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const overrides: Record<string, string> = {};
@@ -56,12 +61,13 @@ ${COMMON_HELP}`,
         overrides,
         maxSeconds: maxMinutes ? maxMinutes * 60 : undefined,
         fresh: values.fresh,
+        init: values.init,
         signal: abort.signal,
         onEvent: (e) => {
           if (e.event === 'progress') {
             bar.update(Number(e.step), Number(e.steps), ' steps', `${Number(e.imagesPerSecond).toFixed(1)} img/s loss ${Number(e.loss).toFixed(4)} `);
           } else if (e.event === 'start' && !ctx.json && !values.quiet) {
-            process.stderr.write(`Training on ${String(e.snapshot)} with config ${String(e.config)}: ${(Number(e.params) / 1e6).toFixed(2)} M parameters, ${String(e.threads)} threads${e.resumed ? `, resumed at step ${String(e.step)}` : ''}\n`);
+            process.stderr.write(`Training on ${String(e.snapshot)} with config ${String(e.config)}: ${(Number(e.params) / 1e6).toFixed(2)} M parameters, ${String(e.threads)} threads${e.init ? `, starting from ${String(e.init)}` : ''}${e.resumed ? `, resumed at step ${String(e.step)}` : ''}\n`);
           }
         },
       });

@@ -11,7 +11,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VitrineError } from '../core/errors.ts';
 import type { ModelRecord, Store } from '../store/index.ts';
-import { readCard } from '../imagine/model.ts';
+import { readCard, resolveModelDir } from '../imagine/model.ts';
 import { TRAINER_DIR, pythonError, runPython, type PyEvent } from './python.ts';
 
 export interface TrainOptions {
@@ -22,6 +22,8 @@ export interface TrainOptions {
   overrides?: Record<string, string>;
   maxSeconds?: number;
   fresh?: boolean;
+  /** Start from this model's weights (a folder, a model id in DATA/models, or a committed model) instead of random ones. */
+  init?: string;
   onEvent?: (e: PyEvent) => void;
   signal?: AbortSignal;
 }
@@ -53,19 +55,55 @@ export function codeVersion(): string {
   return `${git}+trainer-${h.digest('hex').slice(0, 12)}`;
 }
 
-export function runDirFor(dataDir: string, snapshotId: string, config: string): string {
+export function runDirFor(dataDir: string, snapshotId: string, config: string, parentId?: string): string {
   const safe = config.replace(/[^A-Za-z0-9_-]+/g, '_');
-  return path.join(dataDir, 'runs', `train-${safe}-${snapshotId}`);
+  return path.join(dataDir, 'runs', `train-${safe}-${snapshotId}${parentId ? `-from-${parentId}` : ''}`);
+}
+
+/**
+ * Makes sure the store knows a model that a new one starts from, so the child's
+ * lineage can point at it: a committed model is registered from its card when
+ * the snapshot it names is in this store. Returns whether it is registered.
+ */
+export async function registerFromCard(store: Store, dir: string): Promise<boolean> {
+  const card = await readCard(dir);
+  if (store.models.get(card.id)) return true;
+  const l = (card.lineage ?? {}) as { snapshot?: string; policyVersion?: string; config?: string; codeVersion?: string; parent?: string };
+  const t = (card.training ?? {}) as { configValues?: Record<string, unknown>; trainSeconds?: number; imagesSeen?: number; hardware?: Record<string, unknown> };
+  if (!l.snapshot || !store.snapshots.get(l.snapshot)) return false;
+  store.models.register({
+    id: card.id,
+    path: dir,
+    createdAt: new Date().toISOString(),
+    kind: card.kind,
+    snapshotId: l.snapshot,
+    policyVersion: l.policyVersion ?? 'unknown',
+    parentId: l.parent && store.models.get(l.parent) ? l.parent : null,
+    configName: l.config ?? 'unknown',
+    config: t.configValues ?? {},
+    codeVersion: l.codeVersion ?? 'unknown',
+    trainSeconds: t.trainSeconds ?? 0,
+    imagesSeen: t.imagesSeen ?? 0,
+    hardware: t.hardware ?? {},
+    card: card as unknown as Record<string, unknown>,
+  });
+  return true;
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const snap = o.store.snapshots.get(o.snapshotId);
   if (!snap) throw new VitrineError(`Unknown snapshot ${o.snapshotId} (vitrine snapshot list shows them)`);
   if (!existsSync(path.join(snap.path, 'datasheet.json'))) throw new VitrineError(`Snapshot ${snap.id}: its folder ${snap.path} is missing`);
-  const runDir = runDirFor(o.dataDir, snap.id, o.config);
+  const parentDir = o.init ? await resolveModelDir(o.dataDir, o.init) : undefined;
+  const parentId = parentDir ? (await readCard(parentDir)).id : undefined;
+  const runDir = runDirFor(o.dataDir, snap.id, o.config, parentId);
   if (o.fresh) await rm(runDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true });
   const args = ['--snapshot', snap.path, '--out', runDir, '--config', o.config];
+  if (parentDir) {
+    await registerFromCard(o.store, parentDir);
+    args.push('--init', parentDir);
+  }
   for (const [k, v] of Object.entries(o.overrides ?? {})) args.push('--set', `${k}=${v}`);
   if (o.maxSeconds) args.push('--max-seconds', String(o.maxSeconds));
   const t = await runPython('train.py', args, o.onEvent, o.signal);
@@ -85,9 +123,10 @@ export async function exportAndRegister(
   policyVersion: string,
 ): Promise<{ status: 'trained'; model: ModelRecord; created: boolean }> {
   const training = JSON.parse(await readFile(path.join(runDir, 'training.json'), 'utf8')) as {
-    configValues: Record<string, unknown>; trainSeconds: number; imagesSeen: number; hardware: Record<string, unknown>;
+    configValues: Record<string, unknown>; trainSeconds: number; imagesSeen: number; hardware: Record<string, unknown>; init?: string | null;
   };
-  const lineage = { snapshot: snapshotId, policyVersion, config: o.config, codeVersion: codeVersion() };
+  const parent = training.init ?? null;
+  const lineage = { snapshot: snapshotId, policyVersion, config: o.config, codeVersion: codeVersion(), ...(parent ? { parent } : {}) };
   const models = path.join(o.dataDir, 'models');
   await mkdir(models, { recursive: true });
   const tmp = path.join(models, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -109,7 +148,7 @@ export async function exportAndRegister(
     kind: card.kind,
     snapshotId,
     policyVersion,
-    parentId: null,
+    parentId: parent && o.store.models.get(parent) ? parent : null,
     configName: o.config,
     config: training.configValues,
     codeVersion: lineage.codeVersion,

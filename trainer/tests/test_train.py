@@ -88,6 +88,42 @@ class TrainerTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "unknown config 'nope'"):
             load_config("nope")
 
+    def test_a_run_starts_from_an_exported_model(self) -> None:
+        from export import export, load_exported, load_run
+
+        torch.set_num_threads(1)
+        base = os.path.join(self.tmp.name, "base")
+        train(self.snap, base)
+        exported = os.path.join(self.tmp.name, "exported")
+        card = export(base, exported, {})
+        # The weights read back from the ONNX files are the run's EMA weights, bit for bit.
+        want, _, tok = load_run(base)
+        got, got_tok, got_card = load_exported(exported)
+        self.assertEqual(got_card["id"], card["id"])
+        self.assertEqual(got_tok.vocab, tok.vocab)
+        w, g = want.state_dict(), got.state_dict()
+        self.assertEqual(w.keys(), g.keys())
+        for k in w:
+            self.assertTrue(torch.equal(w[k], g[k]), k)
+        # A run started from it keeps its vocabulary and names it as the parent.
+        child = os.path.join(self.tmp.name, "child")
+        ev = train(self.snap, child, "--init", exported, "--set", "steps=2")
+        self.assertEqual(ev[1]["event"], "start")
+        self.assertEqual(ev[1]["init"], card["id"])
+        with open(os.path.join(child, "training.json"), encoding="utf-8") as f:
+            info = json.load(f)
+        self.assertEqual(info["init"], card["id"])
+        self.assertEqual(info["imagesSeenTotal"], 6 * 8 + 2 * 8)
+        with open(os.path.join(child, "tokenizer.json"), encoding="utf-8") as f, \
+                open(os.path.join(exported, "tokenizer.json"), encoding="utf-8") as g2:
+            self.assertEqual(json.load(f), json.load(g2))
+        # Another architecture cannot start from it: the refusal names the key.
+        r = subprocess.run([PY, os.path.join(TRAINER, "train.py"), "--snapshot", self.snap, "--out", os.path.join(self.tmp.name, "bad"),
+                            "--config", "tiny", "--set", "threads=1", "--set", "text_dim=48", "--init", exported],
+                           capture_output=True, text=True, timeout=300)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("text_dim=", r.stderr)
+
     def test_two_processes_under_torchrun_with_gloo(self) -> None:
         out = os.path.join(self.tmp.name, "ddp")
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
