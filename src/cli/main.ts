@@ -13,9 +13,10 @@ import { startCommand } from './start.ts';
 import { imagineCommand } from './imagine.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
+import { serveCommand } from './serve.ts';
 
 export const COMMANDS: readonly Command[] = [
-  startCommand, demoCommand, ingestCommand, decideCommand, snapshotCommand, explainCommand, withdrawalsCommand, licenceCommand, trainCommand, imagineCommand, evalCommand,
+  startCommand, demoCommand, ingestCommand, decideCommand, snapshotCommand, explainCommand, withdrawalsCommand, licenceCommand, trainCommand, imagineCommand, evalCommand, serveCommand,
 ];
 
 function help(): string {

@@ -16,3 +16,15 @@ export class UsageError extends VitrineError {
     this.name = 'UsageError';
   }
 }
+
+/** A refusal of a service request, with its HTTP status; a 429 says when to retry in `details.retryAfter` (seconds). */
+export class ServiceError extends VitrineError {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message, status === 429 ? 'rate-limited' : status === 404 ? 'not-found' : status === 409 ? 'conflict' : status === 503 ? 'unavailable' : 'validation');
+    this.name = 'ServiceError';
+  }
+}

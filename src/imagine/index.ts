@@ -25,6 +25,11 @@ export interface ImagineOptions {
   /** Whether the prompt travels inside the files' metadata (the AI label always does). */
   promptInMetadata?: boolean;
   onStep?: (done: number, total: number) => void;
+  /** The current estimate of the images after each step, at the model's size, RGB bytes (previews). */
+  onPreview?: (pixels: Uint8Array[], step: number, steps: number) => void;
+  /** The starting noise (count × 3 × S × S) instead of the seed's: variations mix an image's noise with new noise. */
+  noise?: Float32Array;
+  signal?: AbortSignal;
 }
 
 export interface ImagineRecord {
@@ -111,7 +116,8 @@ export async function imagine(model: LoadedModel, prompt: string, o: ImagineOpti
   if (!Number.isInteger(size) || size < S || size > 2048) throw new VitrineError(`Size must be from ${S} to 2048 pixels, got ${size}`);
   if (!Number.isInteger(count) || count < 1 || count > 64) throw new VitrineError(`Count must be from 1 to 64, got ${count}`);
   const cond = await encode(model, text);
-  const x = await sample(model, cond, noiseFor(o.seed, count, S), count, { steps, guidance, method, shift, onStep: o.onStep });
+  const onEstimate = o.onPreview ? (x0: Float32Array, step: number, n: number) => o.onPreview!(toRgb(x0, count, S), step, n) : undefined;
+  const x = await sample(model, cond, o.noise ?? noiseFor(o.seed, count, S), count, { steps, guidance, method, shift, onStep: o.onStep, onEstimate, signal: o.signal });
   const pixels = toRgb(x, count, S);
   const record: ImagineRecord = { prompt, text, seed: o.seed, steps, guidance, method, shift, size, model: model.card.id, label: AI_LABEL };
   const xmp = aiLabelXmp(record, o.promptInMetadata ?? true);

@@ -16,6 +16,10 @@ export interface SampleOptions {
   shift: number;
   /** Called after each denoiser evaluation with (done, total) and the current estimate of the images. */
   onStep?: (done: number, total: number) => void;
+  /** Called after each step with the current estimate of the finished images (x − t·v), for previews that sharpen. */
+  onEstimate?: (x0: Float32Array, step: number, steps: number) => void;
+  /** Checked before every denoiser evaluation: cancelling stops the work within one evaluation. */
+  signal?: AbortSignal;
 }
 
 /** Times from 1 to 0; shift > 1 spends more steps at high noise. Mirrors flow.timesteps. */
@@ -81,6 +85,7 @@ export async function sample(model: LoadedModel, cond: Conditioning, noise: Floa
   const total = evaluations(o.steps, o.method);
   let done = 0;
   const velocity = async (x: Float32Array, t: number): Promise<Float32Array> => {
+    o.signal?.throwIfAborted();
     const xin = new Float32Array(rows * per);
     xin.set(x, 0);
     if (guided) xin.set(x, n * per);
@@ -107,6 +112,11 @@ export async function sample(model: LoadedModel, cond: Conditioning, noise: Floa
     const t1 = ts[i + 1] as number;
     const dt = t1 - t0;
     const v = await velocity(x, t0);
+    if (o.onEstimate) {
+      const x0 = new Float32Array(x.length);
+      for (let j = 0; j < x.length; j++) x0[j] = (x[j] as number) - t0 * (v[j] as number);
+      o.onEstimate(x0, i + 1, o.steps);
+    }
     if (o.method === 'heun' && t1 > 0) {
       const x1 = new Float32Array(x.length);
       for (let j = 0; j < x.length; j++) x1[j] = (x[j] as number) + dt * (v[j] as number);

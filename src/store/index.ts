@@ -166,6 +166,135 @@ export interface ModelsRepo {
   trainedOn(snapshotId: string): ModelRecord[];
   putEval(e: ModelEval): void;
   evals(modelId: string): ModelEval[];
+  /** The model the imagine service uses (set by an admin's promotion); null: the committed default. */
+  active(): string | null;
+  setActive(id: string | null): void;
+}
+
+/** People who use the imagine service (not the platform's posting accounts). */
+export type Role = 'user' | 'admin';
+export interface User {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+}
+
+/** A browser session or an API token; only a hash of its secret is stored. */
+export interface Credential {
+  id: string;
+  userId: string;
+  kind: 'session' | 'api';
+  name: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface FeedbackTerms {
+  accepted: boolean;
+  version: string;
+  at: string;
+}
+
+export interface UsersRepo {
+  /** Throws a VitrineError when the name is taken. */
+  create(u: User, passwordHash: string): void;
+  get(id: string): User | null;
+  byName(name: string): (User & { passwordHash: string }) | null;
+  list(): User[];
+  addCredential(c: Credential, tokenHash: string): void;
+  /** The credential with this secret hash and its user, revoked or expired ones included (the caller decides). */
+  credential(tokenHash: string): { credential: Credential; user: User } | null;
+  touch(credentialId: string, at: string): void;
+  /** Returns false when there was no such live credential of this user. */
+  revoke(userId: string, credentialId: string, at: string): boolean;
+  credentials(userId: string, kind: Credential['kind']): Credential[];
+  /** Appends the user's choice; the last one is in force. */
+  setFeedbackTerms(userId: string, accepted: boolean, version: string, at: string): void;
+  feedbackTerms(userId: string): FeedbackTerms | null;
+  /** Users whose choice in force is "accepted": the only ones whose feedback may train a model. */
+  contributors(): Set<string>;
+}
+
+export type GenerationStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Everything that, with the model, determines the images. */
+export interface GenerationSettings {
+  seed: number;
+  steps: number;
+  guidance: number;
+  method: 'euler' | 'heun';
+  shift: number;
+  size: number;
+  count: number;
+  /** Best-of-n: how many candidates were made to show the best `count` (equal to count: no reranking). */
+  candidates: number;
+  reward: string | null;
+  /** For a variation: how far from the original image's noise (0 = the same image, 1 = unrelated). */
+  strength: number | null;
+}
+
+export interface GenerationImage {
+  index: number;
+  /** The display PNG (upscaled, labelled) and the model-size PNG (what training and reward models read). */
+  sha256: string;
+  nativeSha256: string;
+  /** Which of the generation's candidates this is (best-of-n shows `count` of `candidates`); its noise is candidate's. */
+  candidate: number;
+  /** The reward model's score when candidates were reranked. */
+  score: number | null;
+}
+
+export interface Generation {
+  id: string;
+  userId: string;
+  prompt: string;
+  settings: GenerationSettings;
+  modelId: string;
+  variationOf: { generation: string; index: number } | null;
+  status: GenerationStatus;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  milliseconds: number | null;
+  images: GenerationImage[];
+}
+
+export const FEEDBACK_KINDS = ['pick', 'reject', 'keep', 'download', 'variation', 'favourite', 'unfavourite'] as const;
+export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
+
+export interface FeedbackEvent {
+  id: number;
+  userId: string;
+  generationId: string;
+  index: number;
+  kind: FeedbackKind;
+  reason: string | null;
+  at: string;
+}
+
+export interface GenerationsRepo {
+  create(g: Generation): void;
+  setStatus(id: string, status: GenerationStatus, at: string | null, error?: string | null): void;
+  /** Stores the images and marks the generation done, atomically. */
+  finish(id: string, images: readonly GenerationImage[], at: string, milliseconds: number): void;
+  get(id: string): Generation | null;
+  /** The user's generations, newest first, older than `before` (a generation id) when given. */
+  history(userId: string, limit: number, before?: string): Generation[];
+  /** Generations left queued or running by a process that stopped: marked failed. Returns how many. */
+  failUnfinished(at: string): number;
+  addFeedback(e: Omit<FeedbackEvent, 'id'>): number;
+  feedbackFor(generationId: string): FeedbackEvent[];
+  allFeedback(): IterableIterator<FeedbackEvent>;
+  /** Returns whether anything changed. */
+  setFavourite(userId: string, generationId: string, index: number, on: boolean, at: string): boolean;
+  favourites(userId: string): { generationId: string; index: number; at: string }[];
+  /** Feedback events per day and kind, oldest first. */
+  feedbackVolume(): { day: string; kind: FeedbackKind; count: number }[];
+  /** Generations per status. */
+  counts(): Record<GenerationStatus, number>;
 }
 
 export interface Store {
@@ -175,6 +304,8 @@ export interface Store {
   readonly snapshots: SnapshotsRepo;
   readonly copies: CopiesRepo;
   readonly models: ModelsRepo;
+  readonly users: UsersRepo;
+  readonly generations: GenerationsRepo;
   /** Runs `fn` atomically: all of its writes land, or none do. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -11,6 +11,8 @@ import { SqliteDecisions } from './decisions.ts';
 import { SqliteSnapshots } from './snapshots.ts';
 import { SqliteCopies } from './copies.ts';
 import { SqliteModels } from './models.ts';
+import { SqliteUsers } from './users.ts';
+import { SqliteGenerations } from './generations.ts';
 
 export type DB = Database.Database;
 
@@ -50,6 +52,8 @@ export function openStore(file: string): Store {
     snapshots: new SqliteSnapshots(db),
     copies: new SqliteCopies(db),
     models: new SqliteModels(db),
+    users: new SqliteUsers(db),
+    generations: new SqliteGenerations(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };

@@ -25,6 +25,9 @@ export class SqliteModels implements ModelsRepo {
         code_version, train_seconds, images_seen, hardware_json, card_json) VALUES (@id, @path, @createdAt, @kind, @snapshotId, @policyVersion,
         @parentId, @configName, @configJson, @codeVersion, @trainSeconds, @imagesSeen, @hardwareJson, @cardJson)`),
       putEval: p('INSERT OR REPLACE INTO model_evals (model_id, judge_id, created_at, results_json) VALUES (?, ?, ?, ?)'),
+      active: p("SELECT value FROM service_state WHERE key = 'active_model'"),
+      setActive: p("INSERT INTO service_state (key, value) VALUES ('active_model', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      clearActive: p("DELETE FROM service_state WHERE key = 'active_model'"),
       evals: p('SELECT model_id modelId, judge_id judgeId, created_at createdAt, results_json results FROM model_evals WHERE model_id = ? ORDER BY created_at'),
     };
   }
@@ -53,5 +56,12 @@ export class SqliteModels implements ModelsRepo {
   }
   evals(modelId: string): ModelEval[] {
     return (this.s.evals!.all(modelId) as (Omit<ModelEval, 'results'> & { results: string })[]).map((r) => ({ ...r, results: JSON.parse(r.results) }));
+  }
+  active(): string | null {
+    return (this.s.active!.get() as { value: string } | undefined)?.value ?? null;
+  }
+  setActive(id: string | null): void {
+    if (id === null) this.s.clearActive!.run();
+    else this.s.setActive!.run(id);
   }
 }

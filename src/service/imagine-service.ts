@@ -1,0 +1,373 @@
+/**
+ * The imagine service: a bounded queue of generation jobs run one at a time
+ * (ONNX Runtime already uses every core, so two jobs at once would only both be
+ * slower), with progress events, cancellation, back-pressure and a graceful
+ * stop. Every generation is recorded before it is queued, so nothing a person
+ * asked for or said about an image is lost when the process stops: unfinished
+ * ones are marked failed on the next start.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { ServiceError, VitrineError } from '../core/errors.ts';
+import { AI_LABEL, DEFAULT_SIZE, imagine, noiseFor, promptText, validatePrompt, type ImagineRecord } from '../imagine/index.ts';
+import { aiLabelXmp } from '../imagine/label.ts';
+import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../imagine/model.ts';
+import { FileMediaStore } from '../store/media-files.ts';
+import type { Generation, GenerationImage, GenerationSettings, Store, User } from '../store/index.ts';
+import { RateLimiter } from './rate-limit.ts';
+
+export const IMAGES_PER_PROMPT = 4;
+export const DEFAULT_STRENGTH = 0.35;
+
+export interface ImagineRequest {
+  prompt: string;
+  seed?: number;
+  steps?: number;
+  guidance?: number;
+  size?: number;
+  /** Best-of-n: make this many candidates and show the reward model's best four (needs a reward model). */
+  candidates?: number;
+  variationOf?: { generation: string; index: number; strength?: number };
+}
+
+export type JobEvent =
+  | { type: 'queued'; position: number }
+  | { type: 'started' }
+  | { type: 'progress'; step: number; steps: number; preview?: string[] }
+  | { type: 'done'; generation: Generation }
+  | { type: 'failed'; error: string }
+  | { type: 'cancelled' };
+
+/** Scores candidate images (model-size RGB bytes) for a prompt; higher is better. */
+export type Scorer = (prompt: string, pixels: Uint8Array[], size: number) => Promise<number[]>;
+
+export interface ServiceOptions {
+  store: Store;
+  dataDir: string;
+  /** Jobs that may wait behind the running one; more get a 429. */
+  queueLimit?: number;
+  /** Unfinished jobs one user may have at once. */
+  perUserJobs?: number;
+  /** Imagine requests per user per minute (and the burst allowed). */
+  perMinute?: number;
+  burst?: number;
+  /** The model when no admin has promoted one (default: the committed default model). */
+  defaultModelDir?: string;
+  threads?: number;
+  /** A reward model for best-of-n reranking, and n when the request does not say. */
+  scorer?: { id: string; score: Scorer; candidates: number };
+  now?: () => Date;
+}
+
+interface Job {
+  generation: Generation;
+  abort: AbortController;
+  listeners: Set<(e: JobEvent) => void>;
+  last: JobEvent;
+}
+
+export class ImagineService {
+  readonly images: FileMediaStore;
+  private queue: Job[] = [];
+  private running: Job | null = null;
+  private jobs = new Map<string, Job>();
+  private limiter: RateLimiter;
+  private stopping = false;
+  private idle: Promise<void> = Promise.resolve();
+  private durations: number[] = [];
+  private now: () => Date;
+  readonly queueLimit: number;
+  readonly perUserJobs: number;
+
+  constructor(private o: ServiceOptions) {
+    this.images = new FileMediaStore(path.join(o.dataDir, 'generated'));
+    this.limiter = new RateLimiter(o.perMinute ?? 20, o.burst ?? 8);
+    this.queueLimit = o.queueLimit ?? 16;
+    this.perUserJobs = o.perUserJobs ?? 3;
+    this.now = o.now ?? (() => new Date());
+    o.store.generations.failUnfinished(this.now().toISOString());
+  }
+
+  get store(): Store {
+    return this.o.store;
+  }
+
+  /** The folder of the model in use: the one an admin promoted, else the default. */
+  modelDir(): string {
+    const active = this.o.store.models.active();
+    if (active) {
+      const m = this.o.store.models.get(active);
+      if (m && existsSync(path.join(m.path, 'model.json'))) return m.path;
+    }
+    return this.o.defaultModelDir ?? DEFAULT_MODEL_DIR;
+  }
+
+  model(): Promise<LoadedModel> {
+    return loadModel(this.modelDir(), this.o.threads);
+  }
+
+  get rerankerId(): string | null {
+    return this.o.scorer?.id ?? null;
+  }
+
+  queueLength(): number {
+    return this.queue.length;
+  }
+
+  /** Seconds a new job would wait, from recent durations. */
+  estimatedWait(position: number): number {
+    const d = this.durations.length ? this.durations.reduce((a, b) => a + b, 0) / this.durations.length : 2000;
+    return Math.ceil(((position + (this.running ? 1 : 0)) * d) / 1000);
+  }
+
+  /** Validates, records and queues a generation; refuses with 429 when the user or the queue is full. */
+  async submit(user: User, req: ImagineRequest): Promise<{ generation: Generation; position: number }> {
+    if (this.stopping) throw new ServiceError('The service is stopping; try again in a moment', 503);
+    try {
+      validatePrompt(req.prompt);
+    } catch (e) {
+      throw new ServiceError((e as Error).message, 400);
+    }
+    const model = await this.model();
+    const card = model.card;
+    let parent: Generation | null = null;
+    if (req.variationOf) {
+      parent = this.o.store.generations.get(req.variationOf.generation);
+      if (!parent || parent.userId !== user.id) throw new ServiceError(`No generation ${req.variationOf.generation} of yours to vary`, 404);
+      if (parent.status !== 'done') throw new ServiceError(`Generation ${parent.id} has no images yet (${parent.status})`, 409);
+      if (!parent.images.some((i) => i.index === req.variationOf!.index)) throw new ServiceError(`Generation ${parent.id} has no image ${req.variationOf.index}`, 400);
+      if (parent.modelId !== card.id) throw new ServiceError(`Image ${req.variationOf.index} of ${parent.id} was made by ${parent.modelId}, not the model in use (${card.id}): variations need the same model`, 409);
+    }
+    const scorer = this.o.scorer;
+    const candidates = req.candidates ?? (scorer ? scorer.candidates : IMAGES_PER_PROMPT);
+    if (!Number.isInteger(candidates) || candidates < IMAGES_PER_PROMPT || candidates > 32)
+      throw new ServiceError(`candidates must be a whole number from ${IMAGES_PER_PROMPT} to 32, got ${candidates}`, 400);
+    if (candidates > IMAGES_PER_PROMPT && !scorer) throw new ServiceError('Best-of-n needs a reward model, and none is loaded', 400);
+    const settings: GenerationSettings = {
+      seed: req.seed ?? randomBytes(4).readUInt32BE(0),
+      steps: req.steps ?? card.sampling.steps,
+      guidance: req.guidance ?? card.sampling.guidance,
+      method: card.sampling.method,
+      shift: card.sampling.shift ?? 1,
+      size: req.size ?? DEFAULT_SIZE,
+      count: IMAGES_PER_PROMPT,
+      candidates,
+      reward: candidates > IMAGES_PER_PROMPT ? (scorer?.id ?? null) : null,
+      strength: parent ? (req.variationOf!.strength ?? DEFAULT_STRENGTH) : null,
+    };
+    const s = settings;
+    if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) throw new ServiceError(`seed must be a whole number from 0 to 4294967295, got ${s.seed}`, 400);
+    if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 100) throw new ServiceError(`steps must be a whole number from 1 to 100, got ${s.steps}`, 400);
+    if (!Number.isFinite(s.guidance) || s.guidance < 0 || s.guidance > 20) throw new ServiceError(`guidance must be from 0 to 20, got ${s.guidance}`, 400);
+    if (!Number.isInteger(s.size) || s.size < card.imageSize || s.size > 1024) throw new ServiceError(`size must be a whole number from ${card.imageSize} to 1024, got ${s.size}`, 400);
+    if (s.strength !== null && !(s.strength > 0 && s.strength <= 1)) throw new ServiceError(`strength must be above 0 and at most 1, got ${s.strength}`, 400);
+
+    const wait = this.limiter.take(user.id);
+    if (wait) throw new ServiceError(`Too many requests: you may ask again in ${wait} s`, 429, { retryAfter: wait });
+    const mine = [...this.jobs.values()].filter((j) => j.generation.userId === user.id);
+    if (mine.length >= this.perUserJobs) {
+      const positions = mine.map((j) => ({ id: j.generation.id, position: this.positionOf(j) }));
+      throw new ServiceError(`You already have ${mine.length} requests waiting or running; wait for one to finish`, 429, {
+        retryAfter: this.estimatedWait(1),
+        yours: positions,
+      });
+    }
+    if (this.queue.length >= this.queueLimit) {
+      throw new ServiceError(`The queue is full (${this.queue.length} waiting); try again shortly`, 429, {
+        retryAfter: this.estimatedWait(this.queue.length),
+        queueLength: this.queue.length,
+      });
+    }
+    const generation: Generation = {
+      id: `gen-${this.now().getTime().toString(36)}-${randomBytes(5).toString('hex')}`,
+      userId: user.id,
+      prompt: req.prompt,
+      settings,
+      modelId: card.id,
+      variationOf: parent ? { generation: parent.id, index: req.variationOf!.index } : null,
+      status: 'queued',
+      error: null,
+      createdAt: this.now().toISOString(),
+      finishedAt: null,
+      milliseconds: null,
+      images: [],
+    };
+    this.o.store.generations.create(generation);
+    const job: Job = { generation, abort: new AbortController(), listeners: new Set(), last: { type: 'queued', position: 0 } };
+    this.jobs.set(generation.id, job);
+    this.queue.push(job);
+    const position = this.queue.length;
+    job.last = { type: 'queued', position };
+    this.pump();
+    return { generation, position: this.running === job ? 0 : this.positionOf(job) };
+  }
+
+  private positionOf(job: Job): number {
+    if (this.running === job) return 0;
+    return this.queue.indexOf(job) + 1;
+  }
+
+  /** Follows a job: the last event now, then every new one; returns the unsubscribe function. */
+  subscribe(id: string, fn: (e: JobEvent) => void): (() => void) | null {
+    const job = this.jobs.get(id);
+    if (!job) return null;
+    fn(job.last);
+    job.listeners.add(fn);
+    return () => job.listeners.delete(fn);
+  }
+
+  private emit(job: Job, e: JobEvent): void {
+    if (e.type !== 'progress') job.last = e;
+    for (const l of job.listeners) l(e);
+  }
+
+  /** Cancels a queued or running job of this user; false when it is not (or no longer) running. */
+  cancel(user: User, id: string): boolean {
+    const job = this.jobs.get(id);
+    if (!job || job.generation.userId !== user.id) return false;
+    const i = this.queue.indexOf(job);
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      this.finishJob(job, 'cancelled', null);
+      this.announcePositions();
+    } else {
+      job.abort.abort(); // the worker stops within one denoiser evaluation
+    }
+    return true;
+  }
+
+  private finishJob(job: Job, status: 'failed' | 'cancelled', error: string | null): void {
+    this.o.store.generations.setStatus(job.generation.id, status, this.now().toISOString(), error);
+    this.emit(job, status === 'failed' ? { type: 'failed', error: error ?? 'failed' } : { type: 'cancelled' });
+    this.jobs.delete(job.generation.id);
+  }
+
+  private announcePositions(): void {
+    this.queue.forEach((j, i) => this.emit(j, { type: 'queued', position: i + 1 }));
+  }
+
+  private pump(): void {
+    if (this.running || this.queue.length === 0) return;
+    const job = this.queue.shift()!;
+    this.running = job;
+    this.announcePositions();
+    this.idle = this.run(job).finally(() => {
+      this.running = null;
+      this.pump();
+    });
+  }
+
+  private async run(job: Job): Promise<void> {
+    const g = job.generation;
+    const started = performance.now();
+    try {
+      this.o.store.generations.setStatus(g.id, 'running', null);
+      this.emit(job, { type: 'started' });
+      const model = await this.model();
+      if (model.card.id !== g.modelId) throw new VitrineError(`The model changed to ${model.card.id} while this request waited; ask again`);
+      const s = g.settings;
+      const S = model.card.imageSize;
+      const noise = await this.noiseFor(g, S);
+      const r = await imagine(model, g.prompt, {
+        seed: s.seed, steps: s.steps, guidance: s.guidance, method: s.method, shift: s.shift, size: s.size, count: s.candidates, noise,
+        signal: job.abort.signal,
+        onPreview: job.listeners.size ? (px, step, steps) => void this.preview(job, px, S, step, steps) : undefined,
+      });
+      // Best-of-n: the reward model's best `count`, best first; otherwise the candidates in order.
+      let order = r.pixels.map((_, i) => i);
+      let scores: (number | null)[] = r.pixels.map(() => null);
+      if (s.candidates > s.count && this.o.scorer) {
+        const sc = await this.o.scorer.score(g.prompt, r.pixels, S);
+        scores = sc;
+        order = order.sort((a, b) => (sc[b] as number) - (sc[a] as number) || a - b);
+      }
+      const images: GenerationImage[] = [];
+      for (const [index, cand] of order.slice(0, s.count).entries()) {
+        const display = r.images[cand]!;
+        const native = await sharp(Buffer.from(r.pixels[cand]!), { raw: { width: S, height: S, channels: 3 } })
+          .withXmp(aiLabelXmp(r.record, true).replace('__INDEX__', String(cand)))
+          .png({ compressionLevel: 9, adaptiveFiltering: false })
+          .toBuffer();
+        const sha = sha256(display);
+        const nativeSha = sha256(native);
+        await this.images.put(sha, display);
+        await this.images.put(nativeSha, native);
+        images.push({ index, sha256: sha, nativeSha256: nativeSha, candidate: cand, score: scores[cand] ?? null });
+      }
+      const ms = performance.now() - started;
+      this.durations = [...this.durations.slice(-19), ms];
+      this.o.store.generations.finish(g.id, images, this.now().toISOString(), ms);
+      this.emit(job, { type: 'done', generation: this.o.store.generations.get(g.id)! });
+      this.jobs.delete(g.id);
+    } catch (e) {
+      if (job.abort.signal.aborted) this.finishJob(job, 'cancelled', null);
+      else this.finishJob(job, 'failed', (e as Error).message);
+    }
+  }
+
+  private async preview(job: Job, pixels: Uint8Array[], S: number, step: number, steps: number): Promise<void> {
+    const n = Math.min(pixels.length, job.generation.settings.count);
+    const urls = await Promise.all(
+      pixels.slice(0, n).map(async (p) => `data:image/png;base64,${(await sharp(Buffer.from(p), { raw: { width: S, height: S, channels: 3 } }).png().toBuffer()).toString('base64')}`),
+    );
+    this.emit(job, { type: 'progress', step, steps, preview: urls });
+  }
+
+  /**
+   * The starting noise of every candidate. A variation starts from the chosen
+   * image's own noise, turned by `strength` towards new noise (cos/sin keep it
+   * a standard normal), recursively for variations of variations.
+   */
+  private async noiseFor(g: Generation, S: number): Promise<Float32Array> {
+    const s = g.settings;
+    const fresh = noiseFor(s.seed, s.candidates, S);
+    if (!g.variationOf || s.strength === null) return fresh;
+    const base = await this.imageNoise(g.variationOf.generation, g.variationOf.index, S, 0);
+    const theta = (s.strength * Math.PI) / 2;
+    const c = Math.cos(theta);
+    const sn = Math.sin(theta);
+    const per = base.length;
+    for (let k = 0; k < s.candidates; k++) for (let i = 0; i < per; i++) fresh[k * per + i] = c * base[i]! + sn * fresh[k * per + i]!;
+    return fresh;
+  }
+
+  private async imageNoise(generationId: string, index: number, S: number, depth: number): Promise<Float32Array> {
+    const g = this.o.store.generations.get(generationId);
+    const img = g?.images.find((i) => i.index === index);
+    if (!g || !img || depth > 100) throw new VitrineError(`Cannot rebuild the noise of image ${index} of ${generationId}`);
+    const all = await this.noiseFor(g, S);
+    const per = 3 * S * S;
+    return all.slice(img.candidate * per, (img.candidate + 1) * per);
+  }
+
+  /** The display PNG; without the prompt in its metadata when asked (the AI label always stays). */
+  async imageFile(g: Generation, index: number, withPrompt: boolean): Promise<Buffer> {
+    const img = g.images.find((i) => i.index === index);
+    if (!img) throw new ServiceError(`Generation ${g.id} has no image ${index}`, 404);
+    const png = await this.images.get(img.sha256);
+    if (withPrompt) return png;
+    const record = recordOf(g);
+    return sharp(png).withXmp(aiLabelXmp(record, false).replace('__INDEX__', String(img.candidate))).png({ compressionLevel: 9, adaptiveFiltering: false }).toBuffer();
+  }
+
+  /** Stops taking jobs, cancels the waiting ones, lets the running one finish (or cancels it after `graceMs`). */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    for (const job of this.queue.splice(0)) this.finishJob(job, 'cancelled', null);
+    const timer = setTimeout(() => this.running?.abort.abort(), graceMs);
+    await this.idle.catch(() => {});
+    clearTimeout(timer);
+  }
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+export function recordOf(g: Generation): ImagineRecord {
+  const s = g.settings;
+  return {
+    prompt: g.prompt, text: promptText(g.prompt), seed: s.seed, steps: s.steps, guidance: s.guidance,
+    method: s.method, shift: s.shift, size: s.size, model: g.modelId, label: AI_LABEL,
+  };
+}
