@@ -1,0 +1,188 @@
+/**
+ * The reward model (trainer/reward.py): a score for an image given its prompt,
+ * learnt from people's picks and rejections (a feedback set). Scores rank the
+ * images of one prompt and mean nothing on their own; the product generates
+ * more candidates than it shows and keeps the best (`rerank`).
+ *
+ * A reward model folder holds reward.json (the card), reward.onnx and the
+ * generator's tokenizer.json. The session is created once per folder and
+ * shared, as the generator's are (src/imagine/model.ts).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { VitrineError } from '../core/errors.ts';
+import { promptText } from '../imagine/index.ts';
+import { Tokenizer } from '../imagine/tokenizer.ts';
+
+export const REWARD_FORMAT = 'vitrine-reward-model';
+
+export interface RewardCard {
+  format: typeof REWARD_FORMAT;
+  version: 1;
+  /** "reward-" + 20 hex of the sha256 of the sha256s of tokenizer.json and reward.onnx. */
+  id: string;
+  imageSize: number;
+  maxTokens: number;
+  feedbackSet?: string;
+  metrics?: { heldOutAccuracy: number | null; trainAccuracy: number | null; bySource?: Record<string, unknown> };
+  training?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface Reward {
+  dir: string;
+  card: RewardCard;
+  tokenizer: Tokenizer;
+  session: ort.InferenceSession;
+}
+
+function fail(dir: string, why: string): never {
+  throw new VitrineError(`Reward model ${dir}: ${why}`);
+}
+
+function checkCard(dir: string, text: string): RewardCard {
+  let c: Partial<RewardCard>;
+  try {
+    c = JSON.parse(text) as Partial<RewardCard>;
+  } catch (e) {
+    fail(dir, `reward.json is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof c !== 'object' || c === null || c.format !== REWARD_FORMAT || c.version !== 1) fail(dir, `reward.json is not a ${REWARD_FORMAT} v1 card`);
+  if (typeof c.id !== 'string' || !/^reward-[0-9a-f]{20}$/.test(c.id)) fail(dir, 'reward.json has no valid id (reward- and 20 hex digits)');
+  if (!Number.isInteger(c.imageSize) || (c.imageSize as number) < 4) fail(dir, 'reward.json imageSize must be an integer ≥ 4');
+  if (!Number.isInteger(c.maxTokens) || (c.maxTokens as number) < 2) fail(dir, 'reward.json maxTokens must be an integer ≥ 2');
+  return c as RewardCard;
+}
+
+async function open(dir: string, threads: number): Promise<Reward> {
+  const files = ['reward.json', 'reward.onnx', 'tokenizer.json'];
+  const missing = files.filter((f) => !existsSync(path.join(dir, f)));
+  if (missing.length === files.length) fail(dir, `not a reward model folder (no ${files.join(', ')})`);
+  if (missing.length) fail(dir, `missing ${missing.join(', ')}`);
+  // Each file is read once: the bytes give the card, the tokenizer, the session and the id check.
+  const [cardText, onnx, tokBytes] = await Promise.all([
+    readFile(path.join(dir, 'reward.json'), 'utf8'),
+    readFile(path.join(dir, 'reward.onnx')),
+    readFile(path.join(dir, 'tokenizer.json')),
+  ]);
+  const card = checkCard(dir, cardText);
+  const h = createHash('sha256');
+  for (const bytes of [tokBytes, onnx]) h.update(createHash('sha256').update(bytes).digest());
+  if (`reward-${h.digest('hex').slice(0, 20)}` !== card.id) {
+    fail(dir, `reward.onnx and tokenizer.json are not the files the card's id ${card.id} names (changed after training)`);
+  }
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = Tokenizer.fromJson(JSON.parse(tokBytes.toString('utf8')));
+  } catch (e) {
+    fail(dir, `tokenizer.json: ${(e as Error).message}`);
+  }
+  if (tokenizer.maxTokens !== card.maxTokens) fail(dir, `tokenizer.json has maxTokens ${tokenizer.maxTokens}, the card ${card.maxTokens}`);
+  const session = await ort.InferenceSession.create(onnx, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  return { dir, card, tokenizer, session };
+}
+
+const loaded = new Map<string, Promise<Reward>>();
+
+/** Loads (once) the reward model in `dir`; later calls share the same session. */
+export function loadReward(dir: string, threads = availableParallelism()): Promise<Reward> {
+  const key = `${path.resolve(dir)}#${threads}`;
+  let p = loaded.get(key);
+  if (!p) {
+    p = open(dir, threads);
+    // A folder that failed to load is tried again next time (it may have been fixed).
+    p.catch(() => loaded.delete(key));
+    loaded.set(key, p);
+  }
+  return p;
+}
+
+/** Releases every loaded session (tests, shutdown). */
+export async function unloadRewards(): Promise<void> {
+  const all = [...loaded.values()];
+  loaded.clear();
+  for (const p of all) {
+    try {
+      await (await p).session.release();
+    } catch {
+      // a model that failed to load has nothing to release
+    }
+  }
+}
+
+/**
+ * A planar (3, side, side) image in [-1, 1] -> (3, size, size) by box averaging, the trainer's
+ * box_resize (which averages the u8 pixels: the same values, since the map to [-1, 1] is linear).
+ */
+export function boxResize(image: Float32Array, side: number, size: number): Float32Array {
+  if (side === size) return image;
+  if (side < size || side % size) throw new VitrineError(`An image of ${side}px cannot be box-averaged to the reward model's ${size}px (it must be a whole multiple)`);
+  const f = side / size;
+  const out = new Float32Array(3 * size * size);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        let s = 0;
+        for (let dy = 0; dy < f; dy++) {
+          const row = (c * side + y * f + dy) * side + x * f;
+          for (let dx = 0; dx < f; dx++) s += image[row + dx] as number;
+        }
+        out[(c * size + y) * size + x] = s / (f * f);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Scores of `images` for `prompt` (as typed: a leading "imagine" is dropped, as the generator
+ * does). Each image is planar (3, S, S) in [-1, 1] at the generator's native size, box-averaged
+ * to the reward model's size when larger.
+ */
+export async function scoreImages(reward: Reward, prompt: string, images: Float32Array[], batch = 64): Promise<number[]> {
+  const S = reward.card.imageSize;
+  const per = 3 * S * S;
+  const inputs = images.map((im, i) => {
+    const side = Math.round(Math.sqrt(im.length / 3));
+    if (3 * side * side !== im.length) throw new VitrineError(`Image ${i} has ${im.length} values, not 3 × side × side`);
+    return boxResize(im, side, S);
+  });
+  const ids = reward.tokenizer.encode(promptText(prompt));
+  const T = ids.length;
+  const scores: number[] = [];
+  for (let i = 0; i < inputs.length; i += batch) {
+    const chunk = inputs.slice(i, i + batch);
+    const x = new Float32Array(chunk.length * per);
+    chunk.forEach((im, k) => x.set(im, k * per));
+    const idData = new BigInt64Array(chunk.length * T);
+    for (let k = 0; k < chunk.length; k++) for (let t = 0; t < T; t++) idData[k * T + t] = BigInt(ids[t] as number);
+    const out = await reward.session.run({
+      image: new ort.Tensor('float32', x, [chunk.length, 3, S, S]),
+      ids: new ort.Tensor('int64', idData, [chunk.length, T]),
+    });
+    for (const v of out.score!.data as Float32Array) scores.push(v);
+  }
+  return scores;
+}
+
+/**
+ * Indices of the best `keep` images for `prompt`, highest score first; equal scores keep their
+ * original order, so the same candidates always give the same answer.
+ */
+export async function rerank(reward: Reward, prompt: string, images: Float32Array[], keep = 4): Promise<number[]> {
+  if (!Number.isInteger(keep) || keep < 0) throw new VitrineError(`keep must be a whole number ≥ 0, got ${keep}`);
+  const scores = await scoreImages(reward, prompt, images);
+  // A NaN score (a broken graph) ranks last rather than making the sort's order undefined.
+  const s = scores.map((v) => (Number.isNaN(v) ? -Infinity : v));
+  const order = s.map((_, i) => i).sort((a, b) => (s[b] as number) - (s[a] as number) || a - b);
+  return order.slice(0, keep);
+}

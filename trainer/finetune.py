@@ -1,0 +1,651 @@
+"""Fine-tunes an exported text-to-image model on a feedback set: the next generator from people's picks.
+
+    /usr/bin/python3 trainer/finetune.py --init MODEL_DIR --pairs SET_DIR --out RUN_DIR [--method dpo|rwr]
+        [--set KEY=VALUE ...] [--snapshot SNAPSHOT_DIR] [--max-seconds N]
+
+dpo (the default): Diffusion-DPO (Wallace et al. 2023) on rectified flow. The
+policy starts from the parent and a frozen copy of the parent is the reference.
+For a pair (chosen w, rejected l) both images are noised with the same t and
+the same noise, and the loss is -log sigmoid(-beta * d) with
+    d = (|v_pol(x_w) - v_w|^2 - |v_ref(x_w) - v_w|^2) - (|v_pol(x_l) - v_l|^2 - |v_ref(x_l) - v_l|^2),
+each |.|^2 a per-pixel mean: the policy learns to fit the chosen image better
+than the reference does, relative to the rejected one; beta bounds how far it
+moves (the KL term of DPO).
+rwr: the ordinary flow loss on the chosen images, weighted by the pair weight
+(reward-weighted regression with the preference as the reward): a simpler baseline.
+--snapshot adds the ordinary flow loss on the parent's snapshot, so what the
+parent knew is not forgotten while it learns the preferences.
+
+The feedback set is docs/formats/feedback-pairs.md. Training uses its `train`
+pairs; the `heldout` pairs are scored before and after (implicit preference
+accuracy and DPO loss against the parent). Interrupted runs resume exactly from
+RUN_DIR/checkpoint.pt as train.py's do, and RUN_DIR ends with what export.py
+reads (final.pt, tokenizer.json, training.json), the parent's architecture and
+config values recorded so the child can itself be fine-tuned (--init) later.
+Progress goes to stdout as JSON lines ({"event": ...}).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import re
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import flow  # noqa: E402
+from config import _check, load_config  # noqa: E402
+from data import Corpus, SnapshotError, augment_caption, box_resize, shard_paths, snapshot_id  # noqa: E402
+from export import load_exported  # noqa: E402
+from model import TextToImage, count_params  # noqa: E402
+from plots import loss_plot_png, sample_grid_png  # noqa: E402
+from png import PngError, decode_many  # noqa: E402
+from tokenizer import Tokenizer  # noqa: E402
+from train import emit, lr_at, parse_overrides  # noqa: E402
+
+
+@dataclass
+class FinetuneConfig:
+    method: str = "dpo"  # dpo or rwr (--method)
+    # optimisation
+    steps: int = 400
+    batch_size: int = 16  # pairs per step (dpo: 2 images each, rwr: the chosen one)
+    lr: float = 3e-5  # ~30x below a from-scratch run (1e-3): small moves around the parent
+    warmup_steps: int = 20
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.0  # AdamW decays towards zero, not towards the parent: off
+    beta2: float = 0.99
+    grad_clip: float = 1.0
+    ema_decay: float = 0.99  # a fine-tune is a few hundred steps; 0.999 would mostly average the parent
+    # Diffusion-DPO's KL strength, on per-pixel mean squared velocity errors. The reference
+    # implementation (and diffusers') also takes per-element means, not sums, and multiplies
+    # by -0.5 * beta_dpo with beta_dpo 2000-5000: a coefficient of 1000-2500 on errors of
+    # SD's eps-prediction in latents, ~0.1 on average. Ours are of the same size (the default
+    # model ends its training at a flow loss of 0.074), so the same coefficient applies, at
+    # the low end (the weaker pull towards the parent) because feedback sets are small and
+    # runs short. The policy stops pushing a pair once beta * |d| is a few units: once it fits
+    # the chosen image ~0.003 per pixel better than the reference does, relative to the rejected one.
+    beta: float = 1000.0
+    snapshot_weight: float = 0.5  # --snapshot: weight of the parent's flow loss on its snapshot
+    snapshot_batch: int = 16
+    eval_draws: int = 8  # (t, noise) draws per held-out pair, the same before and after
+    # machine
+    precision: str = "fp32"  # d is a small difference of nearly equal errors: full precision unless asked (bf16)
+    channels_last: bool = True
+    threads: int = 0  # 0: every core
+    device: str = "cpu"
+    # bookkeeping
+    seed: int = 0
+    log_every: int = 10
+    checkpoint_every: int = 100
+
+
+# What may change when a run resumes (as in train.py): its length and how often it logs and checkpoints.
+RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every"}
+SPLITS = ("train", "heldout")
+EVAL_CHUNK = 32  # held-out pairs per batch; the eval noise is drawn per chunk, so it must stay fixed
+
+
+def load_finetune_config(overrides: dict | None = None) -> FinetuneConfig:
+    cfg = FinetuneConfig()
+    fields = {f.name for f in dataclasses.fields(FinetuneConfig)}
+    for k, v in (overrides or {}).items():
+        if k not in fields:
+            raise ValueError(f"unknown config key {k!r}")
+        setattr(cfg, k, _check(k, v, type(getattr(cfg, k)), getattr(cfg, k)))
+    if cfg.method not in ("dpo", "rwr"):
+        raise ValueError(f"config key 'method': dpo or rwr, got {cfg.method!r}")
+    if cfg.precision not in ("bf16", "fp32"):
+        raise ValueError(f"config key 'precision': bf16 or fp32, got {cfg.precision!r}")
+    for k in ("steps", "batch_size", "eval_draws", "log_every", "checkpoint_every", "snapshot_batch"):
+        if getattr(cfg, k) < 1:
+            raise ValueError(f"config key {k!r}: at least 1, got {getattr(cfg, k)!r}")
+    if cfg.beta <= 0:
+        raise ValueError(f"config key 'beta': positive, got {cfg.beta!r}")
+    return cfg
+
+
+def as_dict(cfg: FinetuneConfig) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+# -- the feedback set ---------------------------------------------------------
+class FeedbackError(ValueError):
+    pass
+
+
+@dataclass
+class FeedbackSet:
+    id: str
+    images: np.ndarray  # (U, 3, S, S) float32 in [-1, 1], every distinct image once
+    prompts: list[str]  # per pair, as typed
+    chosen: np.ndarray  # (N,) int64 rows of images
+    rejected: np.ndarray  # (N,) int64
+    weight: np.ndarray  # (N,) float32
+    split: np.ndarray  # (N,) str
+
+    def indices(self, split: str) -> np.ndarray:
+        return np.nonzero(self.split == split)[0]
+
+
+def prompt_text(prompt: str) -> str:
+    """The prompt as the model saw it: without its leading "imagine" (src/imagine/index.ts does the same)."""
+    return re.sub(r"^imagine\b[\s:,.!-]*", "", prompt.strip(), flags=re.IGNORECASE).strip()
+
+
+def read_feedback_set(folder: str, image_size: int) -> FeedbackSet:
+    """The set's pairs and images at image_size; FeedbackError names the file (and line) of what is wrong.
+    A set without train pairs is refused too: there would be nothing to fine-tune on."""
+    man_path = os.path.join(folder, "feedback-set.json")
+    pairs_path = os.path.join(folder, "pairs.jsonl")
+    if not os.path.exists(man_path):
+        raise FeedbackError(f"{folder}: not a feedback set (no feedback-set.json)")
+    try:
+        with open(man_path, encoding="utf-8") as f:
+            man = json.load(f)
+    except json.JSONDecodeError as e:
+        raise FeedbackError(f"{man_path}: not JSON ({e.msg}, line {e.lineno})") from None
+    if not isinstance(man, dict) or man.get("format") != "vitrine-feedback-set" or man.get("version") != 1:
+        raise FeedbackError(f"{man_path}: not a vitrine-feedback-set version 1 manifest")
+    if not os.path.exists(pairs_path):
+        raise FeedbackError(f"{folder}: no pairs.jsonl")
+    with open(pairs_path, "rb") as f:
+        body = f.read()
+    # The set is content-addressed: an id that does not match is a set changed after its export.
+    want_id = "fb-" + hashlib.sha256(body).hexdigest()[:20]
+    if man.get("id") != want_id:
+        raise FeedbackError(f"{pairs_path}: its content does not match the manifest id {man.get('id')!r} (expected {want_id});"
+                            " the set was changed after it was made")
+    prompts, chosen, rejected, weights, splits = [], [], [], [], []
+    paths: dict[str, int] = {}
+    root = os.path.realpath(folder)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise FeedbackError(f"{pairs_path}: not UTF-8 (byte {e.start})") from None
+    for n, raw in enumerate(text.splitlines(), 1):
+        where = f"{pairs_path}:{n}"
+        if not raw.strip():
+            continue
+        try:
+            p = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise FeedbackError(f"{where}: not JSON ({e.msg})") from None
+        if not isinstance(p, dict):
+            raise FeedbackError(f"{where}: a pair is a JSON object")
+        for k in ("prompt", "chosen", "rejected", "split"):
+            if not isinstance(p.get(k), str):
+                raise FeedbackError(f"{where}: {k!r} missing or not a string")
+        w = p.get("weight")
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
+            raise FeedbackError(f"{where}: 'weight' must be a number >= 0, got {w!r}")
+        if p["split"] not in SPLITS:
+            raise FeedbackError(f"{where}: 'split' is train or heldout, got {p['split']!r}")
+        if p["chosen"] == p["rejected"]:
+            raise FeedbackError(f"{where}: chosen and rejected are the same image ({p['chosen']})")
+        idx = []
+        for k in ("chosen", "rejected"):
+            rel = p[k]
+            full = os.path.realpath(os.path.join(folder, rel))
+            if os.path.isabs(rel) or not full.startswith(root + os.sep):
+                raise FeedbackError(f"{where}: {k} {rel!r} is outside the set's folder")
+            if not os.path.isfile(full):
+                raise FeedbackError(f"{where}: {k} {rel} does not exist")
+            idx.append(paths.setdefault(full, len(paths)))
+        prompts.append(p["prompt"])
+        chosen.append(idx[0])
+        rejected.append(idx[1])
+        weights.append(float(w))
+        splits.append(p["split"])
+    if "train" not in splits:
+        raise FeedbackError(f"{pairs_path}: no pairs with split 'train' to learn from")
+    for k, have in (("pairs", len(prompts)), ("heldOut", splits.count("heldout"))):
+        if k in man and man[k] != have:
+            raise FeedbackError(f"{man_path}: says {k} {man[k]}, pairs.jsonl has {have}")
+    items = []
+    for full in paths:
+        with open(full, "rb") as f:
+            items.append((os.path.join(folder, os.path.relpath(full, root)), f.read()))
+    try:
+        pixels = decode_many(items)  # a PngError names the file
+    except PngError as e:
+        raise FeedbackError(str(e)) from None
+    out = np.empty((len(pixels), 3, image_size, image_size), dtype=np.float32)
+    for i, ((name, _), img) in enumerate(zip(items, pixels)):
+        h, w_ = img.shape[:2]
+        if (h, w_) != (image_size, image_size):
+            # A set made by a larger model: box-averaged down, as snapshots are for training.
+            if h != w_ or h % image_size:
+                raise FeedbackError(f"{name}: {w_}x{h} pixels cannot be box-resized to the model's "
+                                    f"{image_size}x{image_size}")
+            img = box_resize(img[None], image_size)[0]
+        out[i] = (img.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)
+    return FeedbackSet(man["id"], out, prompts, np.array(chosen, dtype=np.int64), np.array(rejected, dtype=np.int64),
+                       np.array(weights, dtype=np.float32), np.array(splits))
+
+
+# -- the run ------------------------------------------------------------------
+class Finetuner:
+    def __init__(self, cfg: FinetuneConfig, init: str, pairs: str, out: str, snapshot: str | None = None):
+        self.cfg, self.out = cfg, out
+        torch.set_num_threads(cfg.threads or max(1, os.cpu_count() or 1))
+        self.device = torch.device(cfg.device)
+        os.makedirs(out, exist_ok=True)
+        parent, tok, card = load_exported(init)
+        self.tok: Tokenizer = tok
+        self.parent_id: str = card["id"]
+        training = card.get("training") or {}
+        lineage = card.get("lineage") or {}
+        self.parent_values: dict = training["configValues"]  # load_exported refused a card without them
+        self.parent_cfg, _ = load_config(None, self.parent_values)
+        self.parent_config_name = lineage.get("config") or training.get("config")
+        self.parent_images = int(training.get("imagesSeenTotal", training.get("imagesSeen", 0)))
+        self.snapshot_id: str | None = lineage.get("snapshot") or training.get("snapshot")
+        self.mcfg = parent.cfg
+        t0 = time.time()
+        try:
+            self.set = read_feedback_set(pairs, self.mcfg.image_size)
+        except FeedbackError as e:
+            raise SystemExit(str(e)) from None
+        self.train_idx = self.set.indices("train")
+        self.heldout_idx = self.set.indices("heldout")
+        self.ids = {p: self.tok.encode(prompt_text(p)) for p in dict.fromkeys(self.set.prompts)}
+        self.corpus: Corpus | None = None
+        self.mixed_snapshot: str | None = None
+        if snapshot:
+            try:
+                sid = snapshot_id(snapshot)
+                paths = shard_paths(snapshot)
+            except (SnapshotError, OSError) as e:
+                raise SystemExit(f"--snapshot {snapshot}: {e}") from None
+            # The lineage names one snapshot: another one's posts would be in the model without being in it.
+            if self.snapshot_id and sid != self.snapshot_id:
+                raise SystemExit(f"--snapshot {snapshot}: it is {sid}, but {self.parent_id} was trained on "
+                                 f"{self.snapshot_id}; give that snapshot or none")
+            self.snapshot_id = self.mixed_snapshot = sid
+            self.corpus = Corpus(paths, self.mcfg.image_size)
+        emit("data", pairs=len(self.set.prompts), train=len(self.train_idx), heldout=len(self.heldout_idx),
+             images=len(self.set.images), snapshotItems=len(self.corpus) if self.corpus else 0,
+             seconds=round(time.time() - t0, 2))
+        tok_path = os.path.join(out, "tokenizer.json")
+        if not os.path.exists(tok_path):
+            self.tok.save(tok_path + ".tmp")
+            os.replace(tok_path + ".tmp", tok_path)
+        # The reference is the parent itself, frozen; the policy is a copy that trains.
+        self.ref = parent.to(self.device).eval()
+        for p in self.ref.parameters():
+            p.requires_grad_(False)
+        self.model = copy.deepcopy(parent)
+        for p in self.model.parameters():
+            p.requires_grad_(True)
+        self.model.train()
+        if cfg.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+            self.ref = self.ref.to(memory_format=torch.channels_last)
+        self.ema = {k: v.detach().clone().float() for k, v in self.model.state_dict().items()}
+        decay, no_decay = [], []
+        for n, p in self.model.named_parameters():
+            (no_decay if p.ndim < 2 or "norm" in n or n.endswith(".pos") else decay).append(p)
+        self.opt = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=cfg.lr, betas=(0.9, cfg.beta2),
+        )
+        self.step = 0
+        self.images_seen = 0
+        self.pairs_seen = 0
+        self.train_seconds = 0.0
+        self.history: list[dict] = []
+        self.rng = np.random.default_rng([cfg.seed, 17])
+        self.crng = random.Random(cfg.seed * 1000 + 17)
+        self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + 18)
+        self.stop = False
+
+    # -- checkpoints ---------------------------------------------------------
+    @property
+    def ckpt_path(self) -> str:
+        return os.path.join(self.out, "checkpoint.pt")
+
+    def save(self) -> None:
+        state = {
+            "model": self.model.state_dict(),
+            "ema": self.ema,
+            "opt": self.opt.state_dict(),
+            "step": self.step,
+            "images_seen": self.images_seen,
+            "pairs_seen": self.pairs_seen,
+            "train_seconds": self.train_seconds,
+            "history": self.history,
+            "rng": self.rng.bit_generator.state,
+            "crng": self.crng.getstate(),
+            "gen": self.gen.get_state(),
+            "config": as_dict(self.cfg),
+            "init": self.parent_id,
+            "feedback_set": self.set.id,
+            "snapshot": self.mixed_snapshot,
+        }
+        tmp = self.ckpt_path + ".tmp"
+        torch.save(state, tmp)
+        os.replace(tmp, self.ckpt_path)  # never a half-written checkpoint
+
+    def load(self) -> bool:
+        if not os.path.exists(self.ckpt_path):
+            return False
+        s = torch.load(self.ckpt_path, map_location="cpu")
+        for key, have, what in (("init", self.parent_id, "started from"), ("feedback_set", self.set.id, "trained on"),
+                                ("snapshot", self.mixed_snapshot, "mixed in the snapshot")):
+            if s.get(key) != have:
+                raise SystemExit(f"{self.ckpt_path}: {what} {s.get(key) or 'none'}, not {have or 'none'}; use another --out")
+        changed = {k for k, v in as_dict(self.cfg).items() if s["config"].get(k) != v}
+        if changed - RESUMABLE_CHANGES:
+            raise SystemExit(f"{self.ckpt_path}: saved with another config ({', '.join(sorted(changed - RESUMABLE_CHANGES))} changed);"
+                             " use the same config or another --out")
+        if changed:
+            emit("config-changed", keys=sorted(changed), was={k: s["config"][k] for k in sorted(changed)})
+        self.model.load_state_dict(s["model"])
+        self.ema = s["ema"]
+        self.opt.load_state_dict(s["opt"])
+        self.step, self.images_seen, self.pairs_seen = s["step"], s["images_seen"], s["pairs_seen"]
+        self.train_seconds, self.history = s["train_seconds"], s["history"]
+        self.rng.bit_generator.state = s["rng"]
+        self.crng.setstate(s["crng"])
+        self.gen.set_state(s["gen"])
+        return True
+
+    # -- losses --------------------------------------------------------------
+    def autocast(self) -> torch.autocast:
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16")
+
+    def encode(self, prompts: list[str], dropout: float = 0.0) -> torch.Tensor:
+        ids = [self.tok.encode("") if dropout and self.crng.random() < dropout else self.ids[p] for p in prompts]
+        return torch.tensor(ids, dtype=torch.long, device=self.device)
+
+    def errors(self, m: TextToImage, x: torch.Tensor, noise: torch.Tensor, t: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """Per-sample mean squared velocity error of m at x_t; x holds k images per row of ids
+        (chosen then rejected), the caption is encoded once for them."""
+        k = x.shape[0] // ids.shape[0]
+        xt = flow.interpolate(x, noise, t)
+        if self.cfg.channels_last:
+            xt = xt.contiguous(memory_format=torch.channels_last)
+        with self.autocast():
+            tokens, pooled = m.encoder(ids)
+            v = m.unet(xt, t, tokens.repeat(k, 1, 1), pooled.repeat(k, 1), ids.repeat(k, 1))
+        return (v.float() - (noise - x)).pow(2).mean(dim=(1, 2, 3))
+
+    def dpo_loss(self, pick: np.ndarray) -> tuple[torch.Tensor, float]:
+        """The weighted DPO loss of the pairs `pick`, and the share of them the policy already ranks right (d < 0)."""
+        s, n = self.set, len(pick)
+        x = torch.from_numpy(np.concatenate([s.images[s.chosen[pick]], s.images[s.rejected[pick]]])).to(self.device)
+        ids = self.encode([s.prompts[i] for i in pick])
+        # One t and one noise per pair, shared by both images and both networks: d then compares
+        # only how well each network fits each image, not the luck of the draw.
+        noise = torch.randn((n,) + x.shape[1:], generator=self.gen).repeat(2, 1, 1, 1).to(self.device)
+        t = flow.sample_t(n, self.gen).repeat(2).to(self.device)
+        pol = self.errors(self.model, x, noise, t, ids)
+        with torch.no_grad():
+            ref = self.errors(self.ref, x, noise, t, ids)
+        d = (pol[:n] - ref[:n]) - (pol[n:] - ref[n:])
+        w = torch.from_numpy(s.weight[pick]).to(self.device)
+        loss = (w * -F.logsigmoid(-self.cfg.beta * d)).sum() / w.sum().clamp(min=1e-8)
+        return loss, float((d < 0).float().mean())
+
+    def rwr_loss(self, pick: np.ndarray) -> torch.Tensor:
+        """The flow loss on the chosen images, each weighted by its pair's weight; the parent's caption
+        dropout keeps the unconditional half of guidance trained too, as in its own training."""
+        s = self.set
+        x = torch.from_numpy(s.images[s.chosen[pick]]).to(self.device)
+        ids = self.encode([s.prompts[i] for i in pick], self.parent_cfg.caption_dropout)
+        noise = torch.randn(x.shape, generator=self.gen).to(self.device)
+        t = flow.sample_t(len(pick), self.gen).to(self.device)
+        err = self.errors(self.model, x, noise, t, ids)
+        w = torch.from_numpy(s.weight[pick]).to(self.device)
+        return (w * err).sum() / w.sum().clamp(min=1e-8)
+
+    def snapshot_loss(self) -> torch.Tensor:
+        """The parent's own objective on a batch of its snapshot (captions augmented as it was trained)."""
+        c, pc = self.corpus, self.parent_cfg
+        assert c is not None
+        idx = self.rng.integers(0, len(c), self.cfg.snapshot_batch)
+        texts = ["" if self.crng.random() < pc.caption_dropout
+                 else augment_caption(self.crng.choice(c.captions[i]), self.crng, pc.word_drop) for i in idx]
+        x = torch.from_numpy(c.images[idx]).to(self.device)
+        ids = torch.tensor([self.tok.encode(t) for t in texts], dtype=torch.long, device=self.device)
+        if self.cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+
+        def velocity(xt: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            with self.autocast():
+                return self.model(xt, t.to(self.device), ids)
+
+        return flow.loss(velocity, x, self.gen)
+
+    def train_step(self) -> dict:
+        cfg = self.cfg
+        pick = self.train_idx[self.rng.integers(0, len(self.train_idx), cfg.batch_size)]
+        for g in self.opt.param_groups:
+            g["lr"] = lr_at(cfg, self.step)  # type: ignore[arg-type]  # lr_at reads lr, warmup_steps, steps, min_lr_ratio
+        rec: dict = {}
+        if cfg.method == "dpo":
+            loss, rec["accuracy"] = self.dpo_loss(pick)
+            self.images_seen += 2 * cfg.batch_size
+        else:
+            loss = self.rwr_loss(pick)
+            self.images_seen += cfg.batch_size
+        self.pairs_seen += cfg.batch_size
+        rec["preferenceLoss"] = float(loss.detach())
+        if self.corpus is not None:
+            snap = self.snapshot_loss()
+            rec["snapshotLoss"] = float(snap.detach())
+            loss = loss + cfg.snapshot_weight * snap
+            self.images_seen += cfg.snapshot_batch
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.opt.step()
+        d = min(cfg.ema_decay, (1 + self.step) / (10 + self.step))
+        with torch.no_grad():
+            for k, v in self.model.state_dict().items():
+                e = self.ema[k]
+                if v.dtype.is_floating_point:
+                    e.mul_(d).add_(v.float(), alpha=1 - d)
+                else:
+                    e.copy_(v)
+        rec["loss"] = float(loss.detach())
+        return rec
+
+    # -- held-out pairs ------------------------------------------------------
+    def ema_model(self) -> TextToImage:
+        m = TextToImage(self.mcfg)
+        m.load_state_dict(self.ema)
+        m = m.to(self.device).eval()
+        return m.to(memory_format=torch.channels_last) if self.cfg.channels_last else m
+
+    @torch.no_grad()
+    def heldout_errors(self, m: TextToImage) -> torch.Tensor:
+        """(N, draws, 2) velocity errors of m on the held-out (chosen, rejected) images. The draws come
+        from a generator seeded per chunk of pairs, so every model is scored on the same t and noise."""
+        s, cfg = self.set, self.cfg
+        out = []
+        for c0 in range(0, len(self.heldout_idx), EVAL_CHUNK):
+            pick = self.heldout_idx[c0 : c0 + EVAL_CHUNK]
+            n = len(pick)
+            g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + c0 + 99)
+            x = torch.from_numpy(np.concatenate([s.images[s.chosen[pick]], s.images[s.rejected[pick]]])).to(self.device)
+            ids = torch.tensor([self.ids[s.prompts[i]] for i in pick], dtype=torch.long, device=self.device)
+            errs = []
+            for _ in range(cfg.eval_draws):
+                noise = torch.randn((n,) + x.shape[1:], generator=g).repeat(2, 1, 1, 1).to(self.device)
+                t = flow.sample_t(n, g).repeat(2).to(self.device)
+                e = self.errors(m, x, noise, t, ids)
+                errs.append(torch.stack([e[:n], e[n:]], 1))
+            out.append(torch.stack(errs, 1))
+        return torch.cat(out).cpu()
+
+    def heldout_metrics(self, pol: torch.Tensor, ref: torch.Tensor) -> dict:
+        """implicitAccuracy: share of pairs with d < 0 (d averaged over the draws; a tie counts half, so
+        the parent against itself scores 0.5); dpoLoss: mean -log sigmoid(-beta d) over pairs and draws;
+        modelAccuracy: share of pairs whose chosen image the model itself fits better (lower velocity
+        error, i.e. higher likelihood), the parent's own ranking before, the child's after."""
+        d = (pol[..., 0] - ref[..., 0]) - (pol[..., 1] - ref[..., 1])  # (N, draws)
+        dm = d.mean(1)
+        pm = pol.mean(1)
+        return {
+            "pairs": int(d.shape[0]),
+            "implicitAccuracy": float((dm < 0).float().mean() + 0.5 * (dm == 0).float().mean()),
+            "dpoLoss": float((-F.logsigmoid(-self.cfg.beta * d)).mean()),
+            "modelAccuracy": float((pm[:, 0] < pm[:, 1]).float().mean()),
+            "meanD": float(dm.mean()),
+        }
+
+    # -- samples -------------------------------------------------------------
+    def write_samples(self, name: str) -> str:
+        """For up to 8 prompts (held-out first): a chosen image, then four samples from the parent and
+        four from the child, the same noise for both, so the change is what differs."""
+        pc = self.parent_cfg
+        s = self.set
+        order = list(self.heldout_idx) + list(self.train_idx)
+        prompts = list(dict.fromkeys(s.prompts[i] for i in order))[:8]
+        child = self.ema_model()
+        rows = []
+        g = torch.Generator().manual_seed(1234)
+        for p in prompts:
+            real = torch.from_numpy(s.images[s.chosen[s.prompts.index(p)]][None])
+            ids = torch.tensor([self.ids[p]] * 4 + [self.tok.encode("")] * 4, device=self.device)
+            noise = torch.randn(4, 3, self.mcfg.image_size, self.mcfg.image_size, generator=g).to(self.device)
+            row = [real]
+            for m in (self.ref, child):
+                with torch.no_grad():
+                    tokens, pooled = m.encoder(ids)
+                both = lambda x, t, m=m, tokens=tokens, pooled=pooled: m.unet(x, t.to(self.device), tokens, pooled, ids)  # noqa: E731
+                row.append(flow.sample(flow.guided(both, pc.sample_guidance), noise, pc.sample_steps).cpu())
+            rows.append(torch.cat(row, 0))
+        path = os.path.join(self.out, name)
+        with open(path, "wb") as f:
+            f.write(sample_grid_png(torch.stack(rows)))
+        return path
+
+    # -- the loop ------------------------------------------------------------
+    def run(self, max_seconds: float | None, stop_after: int | None = None) -> None:
+        cfg = self.cfg
+        resumed = self.load()
+        emit("start", step=self.step, steps=cfg.steps, resumed=resumed, method=cfg.method, init=self.parent_id,
+             feedbackSet=self.set.id, snapshot=self.mixed_snapshot, params=count_params(self.model),
+             threads=torch.get_num_threads())
+        self.ref_heldout = self.heldout_errors(self.ref) if len(self.heldout_idx) else None
+        if self.ref_heldout is not None:
+            emit("heldout", when="before", step=self.step, **self.heldout_metrics(self.ref_heldout, self.ref_heldout))
+        started, first = time.time(), self.step
+        last_t, last_images, window = time.time(), self.images_seen, []
+        while self.step < cfg.steps:
+            t0 = time.time()
+            rec = self.train_step()
+            self.step += 1
+            self.train_seconds += time.time() - t0
+            window.append(rec)
+            if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                now = time.time()
+                ips = (self.images_seen - last_images) / max(1e-9, now - last_t)
+                mean = {k: sum(r[k] for r in window) / len(window) for k in window[0]}
+                rec = {"step": self.step, **mean, "lr": lr_at(cfg, self.step - 1),  # type: ignore[arg-type]
+                       "images": self.images_seen, "imagesPerSecond": ips, "seconds": self.train_seconds}
+                eta = (cfg.steps - self.step) * (now - last_t) / len(window)
+                self.history.append(rec)
+                window = []
+                last_t, last_images = now, self.images_seen
+                emit("progress", steps=cfg.steps, eta=eta, **rec)
+                with open(os.path.join(self.out, "metrics.jsonl"), "a", encoding="utf-8") as f:
+                    f.write(json.dumps(rec) + "\n")
+            if self.step % cfg.checkpoint_every == 0:
+                self.save()
+            if self.stop or (max_seconds is not None and time.time() - started > max_seconds):
+                break
+            if stop_after is not None and self.step - first >= stop_after:  # tests of exact resume
+                break
+        self.save()
+        with open(os.path.join(self.out, "loss.png"), "wb") as f:
+            f.write(loss_plot_png([(h["images"], h["loss"]) for h in self.history]))
+        if self.step >= cfg.steps:
+            self.finish()
+        emit("stopped" if self.step < cfg.steps else "done", step=self.step, steps=cfg.steps)
+
+    def finish(self) -> None:
+        heldout = None
+        if self.ref_heldout is not None:
+            after = self.heldout_metrics(self.heldout_errors(self.ema_model()), self.ref_heldout)
+            heldout = {"before": self.heldout_metrics(self.ref_heldout, self.ref_heldout), "after": after}
+            emit("heldout", when="after", step=self.step, **after)
+        final = self.write_samples("samples-final.png")
+        # The parent's config values, not the fine-tuning ones: they describe the architecture, so
+        # export.load_run and later load_exported (a further --init) rebuild the same network.
+        torch.save({"ema": self.ema, "model_config": self.mcfg.__dict__, "config": self.parent_values},
+                   os.path.join(self.out, "final.pt"))
+        info = {
+            "snapshot": self.snapshot_id,
+            "config": self.parent_config_name,
+            "configValues": self.parent_values,
+            "init": self.parent_id,
+            "feedbackSet": self.set.id,
+            "method": self.cfg.method,
+            "finetuneConfig": as_dict(self.cfg),
+            "snapshotMixed": self.mixed_snapshot,
+            "imagesSeenTotal": self.parent_images + self.images_seen,
+            "steps": self.step,
+            "imagesSeen": self.images_seen,
+            "pairsSeen": self.pairs_seen,
+            "trainSeconds": round(self.train_seconds, 1),
+            "finalLoss": self.history[-1]["loss"] if self.history else None,
+            "params": count_params(self.model),
+            "hardware": {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
+                         "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "world": 1,
+                         "device": self.cfg.device, "torch": torch.__version__},
+            "heldOut": heldout,
+            "samples": os.path.basename(final),
+        }
+        with open(os.path.join(self.out, "training.json"), "w", encoding="utf-8") as f:
+            json.dump(info, f, indent=2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--init", required=True, metavar="MODEL_DIR", help="the exported model to start from (the parent)")
+    ap.add_argument("--pairs", required=True, metavar="SET_DIR", help="feedback set folder (feedback-set.json, pairs.jsonl, images/)")
+    ap.add_argument("--out", required=True, help="run folder: checkpoint, metrics, final.pt, training.json")
+    ap.add_argument("--method", choices=("dpo", "rwr"), default=None, help="dpo (default) or rwr")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value")
+    ap.add_argument("--snapshot", default=None, metavar="SNAPSHOT_DIR", help="also train on the parent's snapshot (against forgetting)")
+    ap.add_argument("--max-seconds", type=float, default=None, help="stop (resumable) after this long")
+    ap.add_argument("--stop-after", type=int, default=None, help="stop (resumable) after this many steps")
+    a = ap.parse_args(argv)
+    overrides = parse_overrides(a.set)
+    if a.method:
+        overrides["method"] = a.method
+    try:
+        cfg = load_finetune_config(overrides)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
+    ft = Finetuner(cfg, a.init, a.pairs, a.out, a.snapshot)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        ft.stop = True  # finish the step, checkpoint, exit
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    ft.run(a.max_seconds, a.stop_after)
+    return 0 if ft.step >= cfg.steps else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
