@@ -146,7 +146,9 @@ export interface CopyMatchOptions {
 
 const Q = 12; // overall colour cell side
 const FG_Q = 30; // subject colour cell side
-const MEAN_TOLERANCE = 8;
+// JPEG's chroma subsampling moves the mean of saturated colours by up to 12.7 on a
+// re-encoded crop (measured over the pipeline test's transforms; 8 missed copies).
+const MEAN_TOLERANCE = 16;
 const FG_TOLERANCE = 30;
 const PROFILE_TOLERANCE = 10; // unaligned profile difference; 10 loses no recall on the demo (bench/dedup), 7 loses 0.4 %
 /** Mean absolute luma difference of aligned row or column profiles above which a pair is not a copy. */

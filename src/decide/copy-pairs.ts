@@ -10,7 +10,7 @@ import type { Policy } from './policy.ts';
 import { croppedCopyPairs, signature, type CopySignature, type Thumb } from './copy-match.ts';
 
 /** Bump when copy-match.ts changes what it finds. */
-const MATCHER_VERSION = 1;
+const MATCHER_VERSION = 2;
 
 export function croppedPairs(store: Store, dedup: Policy['dedup'], onProgress?: (done: number, total: number) => void): [string, string][] {
   const params = `copy-match/${MATCHER_VERSION} maxAlignedDifference=${dedup.maxAlignedDifference}`;
