@@ -86,6 +86,34 @@ const imageParams = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 100 }, index: { type: 'integer', minimum: 0, maximum: 63 } },
 } as const;
 
+/**
+ * A query flag: `1`/`0` as the links this API hands out write them (`?download=1`), or `true`/`false`.
+ * A plain boolean schema refused `download=1` (Ajv coerces only "true"/"false" strings), so the
+ * `downloadUrl` of every image answered 400.
+ */
+const flag = { type: 'string', enum: ['1', '0', 'true', 'false'] } as const;
+const isOn = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === '1' || v === 'true');
+
+interface AjvError { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }
+
+/** The first schema violation in words that name the field (`field` is its dotted path, for programs). */
+function validationMessage(err: Error & { validation: AjvError[]; validationContext?: string }): { message: string; field?: string } {
+  const e = err.validation[0];
+  if (!e) return { message: err.message };
+  const ctx = err.validationContext ?? 'request';
+  const at = e.instancePath.split('/').filter(Boolean);
+  const name = (extra?: unknown) => [...at, ...(extra === undefined ? [] : [String(extra)])].join('.');
+  if (e.keyword === 'additionalProperties') {
+    const field = name(e.params.additionalProperty);
+    return { message: `${ctx} has an unknown field "${field}"`, field };
+  }
+  if (e.keyword === 'required') {
+    const field = name(e.params.missingProperty);
+    return { message: `${ctx}/${field.replaceAll('.', '/')} is required`, field };
+  }
+  return { message: err.message, ...(at.length ? { field: name() } : {}) };
+}
+
 function fail(status: number, message: string, details: Record<string, unknown> = {}): never {
   throw new ServiceError(message, status, details);
 }
@@ -93,7 +121,9 @@ function fail(status: number, message: string, details: Record<string, unknown> 
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const service = o.service;
   const store = service.store;
-  const app = Fastify({ logger: o.logger ?? false, bodyLimit: 64 * 1024, ajv: { customOptions: { allErrors: false, coerceTypes: 'array' } } });
+  // removeAdditional: false — Fastify's default (true) silently drops fields a schema does not name, so a
+  // misspelt `setps` was accepted and ignored; `additionalProperties: false` now means a 400 naming the field.
+  const app = Fastify({ logger: o.logger ?? false, bodyLimit: 64 * 1024, ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } } });
   const loginLimiter = new RateLimiter(o.loginPerMinute ?? 10, o.loginPerMinute ?? 10);
   await app.register(cookie);
   await app.register(swagger, {
@@ -132,9 +162,12 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof ServiceError) {
       if (err.status === 429 && typeof err.details.retryAfter === 'number') reply.header('retry-after', String(err.details.retryAfter));
-      return reply.status(err.status).send({ error: { code: err.code, message: err.message, ...err.details } });
+      // ServiceError names only the statuses it knows and calls the rest "validation": a 401 or 403 said
+      // "validation" to a program that dispatches on the code.
+      const code = err.status === 401 ? 'unauthorized' : err.status === 403 ? 'forbidden' : err.code;
+      return reply.status(err.status).send({ error: { code, message: err.message, ...err.details } });
     }
-    if (err.validation) return reply.status(400).send({ error: { code: 'validation', message: err.message } });
+    if (err.validation) return reply.status(400).send({ error: { code: 'validation', ...validationMessage(err as Error & { validation: AjvError[]; validationContext?: string }) } });
     if (err instanceof VitrineError) return reply.status(400).send({ error: { code: err.code, message: err.message } });
     if (err.statusCode && err.statusCode < 500) return reply.status(err.statusCode).send({ error: { code: err.code ?? 'bad-request', message: err.message } });
     app.log.error(err);
@@ -145,6 +178,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     return sendPage(reply, o.webDir, '/');
   });
 
+  // Run as preValidation hooks: who asks is checked before what they sent, so an anonymous request gets a 401,
+  // not a 400 that describes the schema to someone who may not use the route at all.
   const requireUser = async (req: FastifyRequest) => {
     if (!req.user) fail(401, 'Log in first (POST /api/session) or send an API token (Authorization: Bearer …)');
   };
@@ -213,13 +248,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       return { user: u };
     },
   );
-  app.delete('/api/session', { schema: { summary: 'Log out', response: { 204: { type: 'null' } } }, preHandler: requireUser }, async (req, reply) => {
+  app.delete('/api/session', { schema: { summary: 'Log out', response: { 204: { type: 'null' } } }, preValidation: requireUser }, async (req, reply) => {
     if (req.credential?.kind === 'session') store.users.revoke(user(req).id, req.credential.id, new Date().toISOString());
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.status(204).send();
   });
   const termsSchema = { type: ['object', 'null'], properties: { accepted: { type: 'boolean' }, version: { type: 'string' }, at: { type: 'string' } } } as const;
-  app.get('/api/me', { schema: { summary: 'Who is logged in, and their feedback-terms choice', response: { 200: { type: 'object', properties: { user: userSchema, feedbackTerms: termsSchema, termsVersion: { type: 'string' } } }, 401: errorSchema } }, preHandler: requireUser }, async (req) => ({
+  app.get('/api/me', { schema: { summary: 'Who is logged in, and their feedback-terms choice', response: { 200: { type: 'object', properties: { user: userSchema, feedbackTerms: termsSchema, termsVersion: { type: 'string' } } }, 401: errorSchema } }, preValidation: requireUser }, async (req) => ({
     user: user(req),
     feedbackTerms: store.users.feedbackTerms(user(req).id),
     termsVersion: FEEDBACK_TERMS_VERSION,
@@ -232,7 +267,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         body: { type: 'object', required: ['accepted'], additionalProperties: false, properties: { accepted: { type: 'boolean' } } },
         response: { 200: { type: 'object', properties: { feedbackTerms: termsSchema } } },
       },
-      preHandler: requireUser,
+      preValidation: requireUser,
     },
     async (req) => {
       store.users.setFeedbackTerms(user(req).id, req.body.accepted, FEEDBACK_TERMS_VERSION, new Date().toISOString());
@@ -240,7 +275,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     },
   );
   const tokenSchema = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, createdAt: { type: 'string' }, lastUsedAt: { type: ['string', 'null'] } } } as const;
-  app.get('/api/tokens', { schema: { summary: 'Your API tokens (never their secrets)', response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenSchema } } } } }, preHandler: requireUser }, async (req) => ({
+  app.get('/api/tokens', { schema: { summary: 'Your API tokens (never their secrets)', response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenSchema } } } } }, preValidation: requireUser }, async (req) => ({
     tokens: store.users.credentials(user(req).id, 'api'),
   }));
   app.post<{ Body: { name: string } }>(
@@ -251,14 +286,14 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 80 } } },
         response: { 201: { type: 'object', properties: { token: tokenSchema, secret: { type: 'string' } } } },
       },
-      preHandler: requireUser,
+      preValidation: requireUser,
     },
     async (req, reply) => {
       const { credential, secret } = issueCredential(store, user(req).id, 'api', req.body.name);
       return reply.status(201).send({ token: credential, secret });
     },
   );
-  app.delete<{ Params: { id: string } }>('/api/tokens/:id', { schema: { summary: 'Revoke an API token', params: idParam, response: { 204: { type: 'null' }, 404: errorSchema } }, preHandler: requireUser }, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/tokens/:id', { schema: { summary: 'Revoke an API token', params: idParam, response: { 204: { type: 'null' }, 404: errorSchema } }, preValidation: requireUser }, async (req, reply) => {
     const c = store.users.credentials(user(req).id, 'api').find((t) => t.id === req.params.id);
     if (!c || !store.users.revoke(user(req).id, c.id, new Date().toISOString())) fail(404, `No live API token ${req.params.id} of yours`);
     return reply.status(204).send();
@@ -291,7 +326,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         },
         response: { 202: { type: 'object', properties: { generation: generationSchema, position: { type: 'integer' } } }, 400: errorSchema, 401: errorSchema, 429: errorSchema },
       },
-      preHandler: requireUser,
+      preValidation: requireUser,
     },
     async (req, reply) => {
       const r = await service.submit(user(req), req.body);
@@ -306,25 +341,28 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 100 }, before: { type: 'string', maxLength: 100 } } },
         response: { 200: { type: 'object', properties: { generations: { type: 'array', items: generationSchema }, next: { type: ['string', 'null'] } } } },
       },
-      preHandler: requireUser,
+      preValidation: requireUser,
     },
     async (req) => {
       const limit = req.query.limit ?? 20;
-      const gens = store.generations.history(user(req).id, limit, req.query.before);
-      return { generations: gens.map(publicGeneration), next: gens.length === limit ? (gens[gens.length - 1]?.id ?? null) : null };
+      // One more than asked tells whether there is a next page: `next` used to be set whenever a page was full,
+      // so a history of exactly `limit` items offered a next page that was empty.
+      const gens = store.generations.history(user(req).id, limit + 1, req.query.before);
+      const page = gens.slice(0, limit);
+      return { generations: page.map(publicGeneration), next: gens.length > limit ? (page[page.length - 1]?.id ?? null) : null };
     },
   );
-  app.get<{ Params: { id: string } }>('/api/generations/:id', { schema: { summary: 'One generation', params: idParam, response: { 200: generationSchema, 404: errorSchema } }, preHandler: requireUser }, async (req) =>
+  app.get<{ Params: { id: string } }>('/api/generations/:id', { schema: { summary: 'One generation', params: idParam, response: { 200: generationSchema, 404: errorSchema } }, preValidation: requireUser }, async (req) =>
     publicGeneration(ownGeneration(req, req.params.id)),
   );
-  app.delete<{ Params: { id: string } }>('/api/generations/:id', { schema: { summary: 'Cancel a queued or running generation', params: idParam, response: { 202: { type: 'object', properties: { cancelled: { type: 'boolean' } } }, 404: errorSchema, 409: errorSchema } }, preHandler: requireUser }, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/generations/:id', { schema: { summary: 'Cancel a queued or running generation', params: idParam, response: { 202: { type: 'object', properties: { cancelled: { type: 'boolean' } } }, 404: errorSchema, 409: errorSchema } }, preValidation: requireUser }, async (req, reply) => {
     const g = ownGeneration(req, req.params.id);
     if (!service.cancel(user(req), g.id)) fail(409, `Generation ${g.id} is ${g.status}: only a queued or running one can be cancelled`);
     return reply.status(202).send({ cancelled: true });
   });
   app.get<{ Params: { id: string } }>(
     '/api/generations/:id/events',
-    { schema: { summary: 'Progress as Server-Sent Events: queued (position), started, progress (step, previews), then done, failed or cancelled', params: idParam, produces: ['text/event-stream'] }, preHandler: requireUser },
+    { schema: { summary: 'Progress as Server-Sent Events: queued (position), started, progress (step, previews), then done, failed or cancelled', params: idParam, produces: ['text/event-stream'] }, preValidation: requireUser },
     async (req, reply) => {
       const g = ownGeneration(req, req.params.id);
       reply.hijack();
@@ -347,32 +385,36 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       if (!unsubscribe) {
         // Not running any more: its final state from the store.
         const now = store.generations.get(g.id)!;
+        // The same shapes as the live events: a cancelled job's event used to carry `error: "cancelled"` here only.
         if (now.status === 'done') send({ type: 'done', generation: now });
-        else send({ type: now.status === 'cancelled' ? 'cancelled' : 'failed', error: now.error ?? now.status });
+        else if (now.status === 'cancelled') send({ type: 'cancelled' });
+        else send({ type: 'failed', error: now.error ?? now.status });
         res.end();
         return;
       }
       req.raw.on('close', () => unsubscribe?.());
     },
   );
-  app.get<{ Params: { id: string; index: number }; Querystring: { download?: boolean; prompt?: boolean } }>(
+  app.get<{ Params: { id: string; index: number }; Querystring: { download?: string; prompt?: string } }>(
     '/api/generations/:id/images/:index',
     {
       schema: {
         summary: 'An image (PNG, labelled as AI-made in its XMP); download=1 to save it, prompt=0 to leave the prompt out of its metadata',
         params: imageParams,
-        querystring: { type: 'object', additionalProperties: false, properties: { download: { type: 'boolean' }, prompt: { type: 'boolean' } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { download: flag, prompt: flag } },
         produces: ['image/png'],
       },
-      preHandler: requireUser,
+      preValidation: requireUser,
     },
     async (req, reply) => {
       const g = ownGeneration(req, req.params.id);
-      const png = await service.imageFile(g, req.params.index, req.query.prompt !== false);
+      const png = await service.imageFile(g, req.params.index, isOn(req.query.prompt) !== false);
       reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=31536000, immutable');
-      if (req.query.download) {
+      if (isOn(req.query.download)) {
         reply.header('content-disposition', `attachment; filename="vitrine-${g.id}-${req.params.index}.png"`);
-        if (g.userId === user(req).id) store.generations.addFeedback({ userId: g.userId, generationId: g.id, index: req.params.index, kind: 'download', reason: null, at: new Date().toISOString() });
+        // Only a GET is a download: Fastify answers HEAD with this same handler, and a HEAD fetches no image.
+        if (g.userId === user(req).id && req.method === 'GET')
+          store.generations.addFeedback({ userId: g.userId, generationId: g.id, index: req.params.index, kind: 'download', reason: null, at: new Date().toISOString() });
       }
       return reply.send(png);
     },
@@ -397,14 +439,14 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         },
         response: { 201: { type: 'object', properties: { event: { type: 'object', additionalProperties: true } } }, 400: errorSchema, 404: errorSchema },
       },
-      preHandler: requireUser,
+      preValidation: requireUser,
     },
     async (req, reply) => {
       const event = recordFeedback(store, user(req), { ...req.body, kind: req.body.kind as (typeof DIRECT_KINDS)[number] }, new Date().toISOString());
       return reply.status(201).send({ event });
     },
   );
-  app.get('/api/favourites', { schema: { summary: 'Your starred images, newest first', response: { 200: { type: 'object', properties: { favourites: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, index: { type: 'integer' }, generation: generationSchema } } } } } } }, preHandler: requireUser }, async (req) => ({
+  app.get('/api/favourites', { schema: { summary: 'Your starred images, newest first', response: { 200: { type: 'object', properties: { favourites: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, index: { type: 'integer' }, generation: generationSchema } } } } } } }, preValidation: requireUser }, async (req) => ({
     favourites: store.generations.favourites(user(req).id).map((f) => ({ at: f.at, index: f.index, generation: publicGeneration(store.generations.get(f.generationId)!) })),
   }));
   for (const on of [true, false]) {
@@ -413,12 +455,12 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       return reply.status(200).send({ favourite: on, changed });
     };
     const schema = { summary: on ? 'Star an image (kept from clean-up)' : 'Unstar an image', params: imageParams, response: { 200: { type: 'object', properties: { favourite: { type: 'boolean' }, changed: { type: 'boolean' } } }, 404: errorSchema } };
-    if (on) app.put<{ Params: { id: string; index: number } }>('/api/favourites/:id/:index', { schema, preHandler: requireUser }, handler);
-    else app.delete<{ Params: { id: string; index: number } }>('/api/favourites/:id/:index', { schema, preHandler: requireUser }, handler);
+    if (on) app.put<{ Params: { id: string; index: number } }>('/api/favourites/:id/:index', { schema, preValidation: requireUser }, handler);
+    else app.delete<{ Params: { id: string; index: number } }>('/api/favourites/:id/:index', { schema, preValidation: requireUser }, handler);
   }
 
   // ---------------------------------------------------------------- models and admin
-  app.get('/api/models', { schema: { summary: 'The models: which one is in use, their lineage and evaluation figures' }, preHandler: requireUser }, async () => {
+  app.get('/api/models', { schema: { summary: 'The models: which one is in use, their lineage and evaluation figures' }, preValidation: requireUser }, async () => {
     const inUse = await readCard(service.modelDir());
     const registered = store.models.list();
     const models = registered.map((m) => ({
@@ -428,14 +470,17 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     if (!registered.some((m) => m.id === inUse.id)) models.unshift({ id: inUse.id, createdAt: '', snapshot: String(inUse.lineage?.snapshot ?? ''), parent: null, config: String(inUse.lineage?.config ?? ''), imagesSeen: Number(inUse.training?.imagesSeen ?? 0), evals: inUse.eval ? [{ judge: 'card', at: '', results: inUse.eval }] : [], inUse: true });
     return { inUse: inUse.id, reranker: service.rerankerId, models };
   });
-  app.post<{ Params: { id: string } }>('/api/admin/models/:id/promote', { schema: { summary: 'Admin: use this model for every new request', params: idParam }, preHandler: requireAdmin }, async (req) => {
+  app.post<{ Params: { id: string } }>('/api/admin/models/:id/promote', { schema: { summary: 'Admin: use this model for every new request', params: idParam }, preValidation: requireAdmin }, async (req) => {
     const m = store.models.get(req.params.id);
     if (!m) fail(404, `No registered model ${req.params.id}`);
     if (m.kind !== 'text-to-image') fail(400, `${m.id} is a ${m.kind} model, not a text-to-image one`);
+    // The service falls back to the default model when the promoted one's folder is gone: refuse rather than answer
+    // "in use" for a model that would not be.
+    if (!existsSync(path.join(m.path, 'model.json'))) fail(409, `The files of ${m.id} are missing (${m.path}): it cannot be used`);
     store.models.setActive(m.id);
     return { inUse: m.id };
   });
-  app.get('/api/admin/overview', { schema: { summary: 'Admin: the store at a glance (decisions by reason, snapshots, models, feedback over time)' }, preHandler: requireAdmin }, async () => ({
+  app.get('/api/admin/overview', { schema: { summary: 'Admin: the store at a glance (decisions by reason, snapshots, models, feedback over time)' }, preValidation: requireAdmin }, async () => ({
     posts: store.corpus.counts(),
     decisions: store.decisions.countsByReason(),
     snapshots: store.snapshots.list().map((s) => ({ id: s.id, createdAt: s.createdAt, items: s.items, policy: s.policyVersion, withdrawn: store.snapshots.withdrawals(s.id).length })),

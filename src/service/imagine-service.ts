@@ -128,9 +128,13 @@ export class ImagineService {
     try {
       validatePrompt(req.prompt);
     } catch (e) {
-      throw new ServiceError((e as Error).message, 400);
+      // Named, like every other refusal of a field: "Say what to imagine" alone did not say which field was wrong.
+      throw new ServiceError(`prompt: ${(e as Error).message}`, 400, { field: 'prompt' });
     }
     const model = await this.model();
+    // stop() may have run while the model loaded: a job queued now would start after stop() stopped waiting,
+    // and run against a store that is about to close (its generation left "running").
+    if (this.stopping) throw new ServiceError('The service is stopping; try again in a moment', 503);
     const card = model.card;
     let parent: Generation | null = null;
     if (req.variationOf) {
@@ -270,11 +274,19 @@ export class ImagineService {
       const s = g.settings;
       const S = model.card.imageSize;
       const noise = await this.noiseFor(g, S);
+      // Previews go to whoever follows the job at each step, not only to those who did before it started: a page
+      // opens its event stream after the POST answers, by which time an idle service has already started the job.
+      // They are encoded one after another and all sent before "done", so a preview never arrives out of order
+      // or after the final images; a preview that cannot be encoded is skipped, never an unhandled rejection.
+      let previews = Promise.resolve();
       const r = await imagine(model, g.prompt, {
         seed: s.seed, steps: s.steps, guidance: s.guidance, method: s.method, shift: s.shift, size: s.size, count: s.candidates, noise,
         signal: job.abort.signal,
-        onPreview: job.listeners.size ? (px, step, steps) => void this.preview(job, px, S, step, steps) : undefined,
+        onPreview: (px, step, steps) => {
+          if (job.listeners.size) previews = previews.then(() => this.preview(job, px, S, step, steps)).catch(() => {});
+        },
       });
+      await previews;
       // Best-of-n: the reward model's best `count`, best first; otherwise the candidates in order.
       let order = r.pixels.map((_, i) => i);
       let scores: (number | null)[] = r.pixels.map(() => null);
@@ -296,6 +308,9 @@ export class ImagineService {
         await this.images.put(nativeSha, native);
         images.push({ index, sha256: sha, nativeSha256: nativeSha, candidate: cand, score: scores[cand] ?? null });
       }
+      // A cancellation that came while the reward model scored (or the files were written) is honoured too: the
+      // person was told it was cancelled, so it must not turn up as done.
+      job.abort.signal.throwIfAborted();
       const ms = performance.now() - started;
       this.durations = [...this.durations.slice(-19), ms];
       this.o.store.generations.finish(g.id, images, this.now().toISOString(), ms);

@@ -27,8 +27,11 @@ export class SqliteGenerations implements GenerationsRepo {
       get: p('SELECT * FROM generations WHERE id = ?'),
       images: p('SELECT * FROM generation_images WHERE generation_id = ? ORDER BY idx'),
       history: p('SELECT * FROM generations WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?'),
-      historyBefore: p(`SELECT * FROM generations WHERE user_id = ? AND (created_at, id) < (SELECT created_at, id FROM generations WHERE id = ?)
-        ORDER BY created_at DESC, id DESC LIMIT ?`),
+      // The cursor must be one of the same user's generations: any generation id used to work as a cursor,
+      // which told a user when someone else's generation was made (and paged past nothing of theirs).
+      historyBefore: p(`SELECT * FROM generations WHERE user_id = @userId
+        AND (created_at, id) < (SELECT created_at, id FROM generations WHERE id = @before AND user_id = @userId)
+        ORDER BY created_at DESC, id DESC LIMIT @limit`),
       failUnfinished: p("UPDATE generations SET status = 'failed', finished_at = ?, error = 'The service stopped before these images were made; ask again.' WHERE status IN ('queued', 'running')"),
       addFeedback: p('INSERT INTO feedback_events (user_id, generation_id, idx, kind, reason, at) VALUES (?, ?, ?, ?, ?, ?)'),
       feedbackFor: p('SELECT * FROM feedback_events WHERE generation_id = ? ORDER BY id'),
@@ -69,7 +72,7 @@ export class SqliteGenerations implements GenerationsRepo {
     return r ? this.toGeneration(r) : null;
   }
   history(userId: string, limit: number, before?: string): Generation[] {
-    const rows = (before ? this.s.historyBefore!.all(userId, before, limit) : this.s.history!.all(userId, limit)) as GenRow[];
+    const rows = (before ? this.s.historyBefore!.all({ userId, before, limit }) : this.s.history!.all(userId, limit)) as GenRow[];
     return rows.map((r) => this.toGeneration(r));
   }
   failUnfinished(at: string): number {
