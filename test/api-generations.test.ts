@@ -423,6 +423,9 @@ describe('DELETE /api/generations/:id: cancellation', () => {
     const s = await openSse(base, `/api/generations/${b}/events`, alice);
     expect((await s.next())!.data).toEqual({ type: 'queued', position: 2 });
     expect((await cancel(a, bob)).statusCode).toBe(404); // not bob's
+    const admin = await cancel(a, env.as('root')); // an admin sees it, but it is not theirs to cancel
+    expect(admin.statusCode).toBe(403);
+    expect(admin.json().error).toEqual({ code: 'forbidden', message: `Only the person who asked for ${a} may cancel it` });
     const r = await cancel(a);
     expect(r.statusCode).toBe(202);
     expect(r.json()).toEqual({ cancelled: true });

@@ -355,8 +355,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.get<{ Params: { id: string } }>('/api/generations/:id', { schema: { summary: 'One generation', params: idParam, response: { 200: generationSchema, 404: errorSchema } }, preValidation: requireUser }, async (req) =>
     publicGeneration(ownGeneration(req, req.params.id)),
   );
-  app.delete<{ Params: { id: string } }>('/api/generations/:id', { schema: { summary: 'Cancel a queued or running generation', params: idParam, response: { 202: { type: 'object', properties: { cancelled: { type: 'boolean' } } }, 404: errorSchema, 409: errorSchema } }, preValidation: requireUser }, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/generations/:id', { schema: { summary: 'Cancel a queued or running generation', params: idParam, response: { 202: { type: 'object', properties: { cancelled: { type: 'boolean' } } }, 403: errorSchema, 404: errorSchema, 409: errorSchema } }, preValidation: requireUser }, async (req, reply) => {
     const g = ownGeneration(req, req.params.id);
+    // An admin may look at anyone's generation but cancels only their own: the service refused theirs, and the
+    // answer was a 409 saying a queued job was not queued.
+    if (g.userId !== user(req).id) fail(403, `Only the person who asked for ${g.id} may cancel it`);
     if (!service.cancel(user(req), g.id)) fail(409, `Generation ${g.id} is ${g.status}: only a queued or running one can be cancelled`);
     return reply.status(202).send({ cancelled: true });
   });
