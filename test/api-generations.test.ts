@@ -3,7 +3,7 @@
  * history and its pages, one generation, its events (Server-Sent Events, read
  * from a real socket as they come), its images (PNG, AI label, download,
  * prompt left out), feedback, favourites, cancellation, variations and
- * best-of-n. Real generations on the committed default model, 2 steps at 32 px.
+ * best-of-n. Real generations on the committed default model, 1 to 8 steps at 32 px.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
@@ -47,7 +47,7 @@ describe('POST /api/generations', () => {
       status: 'queued',
       images: [],
       events: `/api/generations/${generation.id}/events`,
-      settings: { seed: 3, steps: 2, size: 32, count: 4, candidates: 4, reward: null, strength: null },
+      settings: { seed: 3, steps: 1, size: 32, count: 4, candidates: 4, reward: null, strength: null },
     });
     expect(generation.label).toMatch(/AI-generated/);
     expect(env.store.generations.get(generation.id)!.userId).toBe(env.users.alice.id);

@@ -19,8 +19,8 @@ import { ImagineService, type Scorer, type ServiceOptions } from '../../src/serv
 import { openStore, type Store, type User } from '../../src/store/index.ts';
 
 export const PASSWORD = 'correct horse battery';
-/** Small and quick: the model's own 32 px, 2 sampler steps. */
-export const QUICK = { steps: 2, size: 32 } as const;
+/** Small and quick: the model's own 32 px, one sampler step. */
+export const QUICK = { steps: 1, size: 32 } as const;
 /** A best-of-n request: it waits in the gated scorer until the gate opens. */
 export const HELD = { ...QUICK, candidates: 5 } as const;
 
