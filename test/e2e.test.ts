@@ -11,11 +11,13 @@
  * it); VITRINE_CHROMIUM names another. Screenshots go to test-artifacts/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { REJECT_REASONS } from '../src/feedback/events.ts';
+import { DIGITAL_SOURCE_TYPE } from '../src/imagine/label.ts';
 import { startServerThread, type ThreadServer } from './helpers/server-thread.ts';
 import { buildWeb } from './helpers/web.ts';
 
@@ -37,7 +39,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
 
   /** A screenshot of the whole page, or of the screen with `at` in view. */
   async function shot(p: Page, name: string, at?: Locator) {
-    if (at) await at.evaluate((el) => (el as unknown as { scrollIntoView(o: object): void }).scrollIntoView({ block: 'center' }));
+    if (at) await at.evaluate((el) => (el as unknown as { scrollIntoView(o: object): void }).scrollIntoView({ block: 'start' }));
     else await p.evaluate('scrollTo(0, 0)');
     await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: !at });
   }
@@ -73,7 +75,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     // the server looks for the page at each request, so it may start before the build ends.
     [, server] = await Promise.all([buildWeb(buildDir), startServerThread({ webDir: buildDir, demo: { accounts: 30, posts: 200 } })]);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context = await browser.newContext({ viewport: { width: 1280, height: 1150 } });
     context.setDefaultTimeout(15_000);
     page = await context.newPage();
   }, 120_000);
@@ -170,6 +172,33 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     await page.getByRole('link', { name: 'Imagine', exact: true }).click();
   });
 
+  it('downloads a PNG labelled as AI-made inside, with the prompt or, if the person chooses, without it; enlarges an image', async () => {
+    const c = card(page, fox);
+    const download = async () => {
+      const [d] = await Promise.all([page.waitForEvent('download'), tile(c, 1).getByRole('link', { name: 'Download' }).click()]);
+      expect(d.suggestedFilename()).toBe(`vitrine-${fox}-1.png`); // the server's name: the image's index from 0
+      const png = readFileSync((await d.path())!);
+      expect((await sharp(png).metadata()).format).toBe('png');
+      return (await sharp(png).metadata()).xmp?.toString() ?? '';
+    };
+    const withPrompt = await download();
+    expect(withPrompt).toContain(`Iptc4xmpExt:DigitalSourceType="${DIGITAL_SOURCE_TYPE}"`);
+    expect(withPrompt).toContain('a red fox in the snow');
+    await page.getByLabel('Put my prompt in downloaded files (the AI label is always in them)').uncheck();
+    const without = await download();
+    expect(without).toContain(DIGITAL_SOURCE_TYPE);
+    expect(without).not.toContain('a red fox in the snow');
+    await page.getByLabel('Put my prompt in downloaded files (the AI label is always in them)').check();
+    expect(server.store.generations.feedbackFor(fox).filter((e) => e.kind === 'download')).toHaveLength(2);
+
+    await tile(c, 1).getByRole('button', { name: 'Enlarge image 2' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('AI-made.');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.count()).toBe(0);
+  });
+
   it('runs a set again with the same seed and gets the same images; asks for variations of one', async () => {
     const c = card(page, fox);
     await c.getByRole('button', { name: 'Run again (same seed)' }).click();
@@ -183,8 +212,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
       expect(Buffer.compare(await a.body(), await b.body()), `image ${i + 1}`).toBe(0);
     }
 
+    const againId = await again.getAttribute('data-generation');
     await tile(c, 0).getByRole('button', { name: 'Variations' }).click();
     await expect.poll(() => page.locator('.msg-you').last().textContent()).toContain('variations of image 1');
+    await expect.poll(() => lastCard(page).getAttribute('data-generation')).not.toBe(againId);
     const v = card(page, (await lastCard(page).getAttribute('data-generation'))!);
     await v.and(page.locator('[data-status="done"]')).waitFor({ timeout: 30_000 });
     expect(await v.locator('.fine').first().textContent()).toContain('Variations of image 1');
@@ -326,8 +357,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     for (const b of await card(p, id).locator('.actions button, .actions a').evaluateAll((els) => els.map((e) => (e as unknown as { getBoundingClientRect(): { height: number; width: number } }).getBoundingClientRect())))
       expect(Math.min(b.height, b.width)).toBeGreaterThanOrEqual(44);
     expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    await card(p, id).scrollIntoViewIfNeeded();
-    await p.screenshot({ path: join(SHOTS, '08-phone.png') });
+    await shot(p, '08-phone', card(p, id));
     await phone.close();
   });
 
@@ -350,7 +380,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     expect(await p.locator('[data-chart="feedback"] canvas').getAttribute('aria-label')).toMatch(/\d+ pick/);
     expect(await p.locator('table.models').textContent()).toContain('model-dc30cad9bfa8ae467649');
     expect(await p.locator('table.models').textContent()).toMatch(/0\.5% \/ 0\.0%/);
-    await p.screenshot({ path: join(SHOTS, '09-admin.png'), fullPage: true });
+    await shot(p, '09-admin');
     await admin.close();
   });
 

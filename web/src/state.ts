@@ -158,8 +158,11 @@ function ensureFollowing(g: Generation): void {
     g.events,
     (e) => {
       updateJob(g.id, (v) => applyEvent(v, e));
-      if (e.type === 'done') announce(`Your four images of “${e.generation.prompt}” are ready.`);
-      else if (e.type === 'failed') announce(`The images of “${g.prompt}” failed: ${e.error}`);
+      // On the chat the card says it (and its live region reads it out); elsewhere a toast does.
+      if (route.get() !== 'imagine') {
+        if (e.type === 'done') announce(`Your four images of “${e.generation.prompt}” are ready.`);
+        else if (e.type === 'failed') announce(`The images of “${g.prompt}” failed: ${e.error}`);
+      }
       if (e.type === 'done' || e.type === 'failed' || e.type === 'cancelled') {
         followers.get(g.id)?.();
         followers.delete(g.id);
@@ -230,8 +233,8 @@ async function submit(req: ImagineRequest): Promise<boolean> {
   } catch (e) {
     const d = describeError(e);
     if (e instanceof ApiError && e.status === 401) return false;
+    // The chat shows it with role="alert": read out once, no toast.
     say({ kind: 'error', text: d.text, retryAfter: d.retryAfter, request: d.retry ? req : null, at: Date.now() });
-    announce(d.text);
     return false;
   }
 }

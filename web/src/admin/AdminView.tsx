@@ -184,6 +184,9 @@ function Timeline({ o, models }: { o: Overview; models: ModelsResponse | null })
       return { x: Date.parse(m.createdAt), y: itemsOf.get(m.snapshot) ?? 0, label: `${m.id} (trained on ${m.snapshot})${f.ratioEn !== null ? `: faithfulness ${percent(f.ratioEn)} of the ceiling` : ''}` };
     });
     const labels = [snaps, ms];
+    // Bounds with some room on each side, also for a single snapshot (Chart.js would spread one point over years).
+    const xs = [...snaps, ...ms].map((p) => p.x);
+    const pad = Math.max(86_400_000, (Math.max(...xs) - Math.min(...xs)) * 0.08);
     return {
       type: 'scatter',
       data: {
@@ -195,7 +198,13 @@ function Timeline({ o, models }: { o: Overview; models: ModelsResponse | null })
       options: {
         plugins: { tooltip: { callbacks: { label: (c) => labels[c.datasetIndex]?.[c.dataIndex]?.label ?? '' } } },
         scales: {
-          x: { type: 'linear', ticks: { callback: (v) => day.format(new Date(Number(v))), maxTicksLimit: 6 }, title: { display: true, text: 'date' } },
+          x: {
+            type: 'linear',
+            min: Math.min(...xs) - pad,
+            max: Math.max(...xs) + pad,
+            ticks: { callback: (v) => day.format(new Date(Number(v))), maxTicksLimit: 6 },
+            title: { display: true, text: 'date' },
+          },
           y: { beginAtZero: true, title: { display: true, text: 'training items' } },
         },
       },
@@ -262,8 +271,8 @@ function Models({ models, onChange }: { models: ModelsResponse; onChange: () => 
       data: {
         labels: withEval.map((r) => short(r.m.id)),
         datasets: [
-          { label: 'English prompts', data: withEval.map((r) => (r.f.ratioEn ?? 0) * 100), backgroundColor: p.series[0] },
-          { label: 'French prompts', data: withEval.map((r) => (r.f.ratioFr ?? 0) * 100), backgroundColor: p.series[3] },
+          { label: 'English prompts', data: withEval.map((r) => (r.f.ratioEn ?? 0) * 100), backgroundColor: p.series[0], maxBarThickness: 56 },
+          { label: 'French prompts', data: withEval.map((r) => (r.f.ratioFr ?? 0) * 100), backgroundColor: p.series[3], maxBarThickness: 56 },
         ],
       },
       options: {
@@ -387,7 +396,7 @@ function Feedback({ o }: { o: Overview }) {
       type: 'bar',
       data: {
         labels: days.map((d) => day.format(new Date(`${d}T12:00:00Z`))),
-        datasets: series.map((s, i) => ({ label: s.label, data: s.data, backgroundColor: p.series[i % p.series.length] })),
+        datasets: series.map((s, i) => ({ label: s.label, data: s.data, backgroundColor: p.series[i % p.series.length], maxBarThickness: 56 })),
       },
       options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'events' } } } },
     };

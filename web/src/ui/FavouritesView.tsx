@@ -79,7 +79,7 @@ function FavouriteItem({ f, open, onOpen }: { f: Favourite; open: boolean; onOpe
         <button type="button" aria-pressed={true} onClick={() => void setFavourite(g, f.index, false)}>
           <Icon name="star" filled /> Unstar
         </button>
-        <a class="button" href={downloadHref(image, p.promptInDownloads)} download={`vitrine-${g.id}-${f.index + 1}.png`}>
+        <a class="button" href={downloadHref(image, p.promptInDownloads)} download={`vitrine-${g.id}-${f.index}.png`}>
           <Icon name="download" /> Download
         </a>
         <button type="button" aria-expanded={open} onClick={() => onOpen(!open)}>

@@ -91,7 +91,7 @@ export function ImageTile({ g, image }: { g: Generation; image: GenerationImage 
           <Icon name="star" filled={image.favourite} />
           <span>Star</span>
         </button>
-        <a class="button" ref={download} href={downloadHref(image, p.promptInDownloads)} download={`vitrine-${g.id}-${n}.png`} title="Download the PNG, labelled as AI-made inside (D)" aria-keyshortcuts="D">
+        <a class="button" ref={download} href={downloadHref(image, p.promptInDownloads)} download={`vitrine-${g.id}-${image.index}.png`} title="Download the PNG, labelled as AI-made inside (D)" aria-keyshortcuts="D">
           <Icon name="download" />
           <span>Download</span>
         </a>
