@@ -344,8 +344,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     expect(server.store.users.feedbackTerms(user.id)?.accepted).toBe(false);
   });
 
-  it('works on a phone-sized screen: one image per row, nothing wider than the screen', async () => {
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  it('works on a phone-sized screen (in dark mode): one image per row, touch targets of 44 px, nothing wider than the screen', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark' });
     const p = await phone.newPage();
     await logIn(p, 'demo', 'demo-password');
     await p.getByText('Settings', { exact: true }).click();
@@ -362,7 +362,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
   });
 
   it('shows an admin the store in charts: decisions by reason, snapshots and models, evaluations, feedback per day', async () => {
-    const admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const admin = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' }); // charts drawn at once
     const p = await admin.newPage();
     await logIn(p, 'admin', 'admin-password');
     await p.getByRole('link', { name: 'Admin' }).click();

@@ -54,6 +54,9 @@ function Shell({ me }: { me: Me }) {
   const first = useRef(true);
   useGlobalKeys();
   useEffect(() => {
+    document.title = `${NAV.find((n) => n.route === r)?.label ?? 'Imagine'} · vitrine`;
+  }, [r]);
+  useEffect(() => {
     // A new view: move focus to it, so keyboard and screen-reader users start there.
     if (first.current) {
       first.current = false;

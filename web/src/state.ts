@@ -53,6 +53,7 @@ function endSession(notice: string): void {
   followers.clear();
   jobs.set(new Map());
   chat.set([]);
+  restored = false;
   opinions.set(new Map());
   session.set({ state: 'out', notice });
 }

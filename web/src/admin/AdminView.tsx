@@ -15,6 +15,7 @@ import { ChartFigure, palette } from './Chart.tsx';
 
 const day = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 const dayTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dayHour = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
 const n = new Intl.NumberFormat();
 const short = (id: string) => (id.length > 18 ? `${id.slice(0, 16)}…` : id);
 
@@ -202,7 +203,7 @@ function Timeline({ o, models }: { o: Overview; models: ModelsResponse | null })
             type: 'linear',
             min: Math.min(...xs) - pad,
             max: Math.max(...xs) + pad,
-            ticks: { callback: (v) => day.format(new Date(Number(v))), maxTicksLimit: 6 },
+            ticks: { callback: (v) => (Math.max(...xs) - Math.min(...xs) < 3 * 86_400_000 ? dayHour : day).format(new Date(Number(v))), maxTicksLimit: 5 },
             title: { display: true, text: 'date' },
           },
           y: { beginAtZero: true, title: { display: true, text: 'training items' } },

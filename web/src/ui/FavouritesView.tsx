@@ -76,7 +76,7 @@ function FavouriteItem({ f, open, onOpen }: { f: Favourite; open: boolean; onOpe
         </figcaption>
       </figure>
       <div class="row">
-        <button type="button" aria-pressed={true} onClick={() => void setFavourite(g, f.index, false)}>
+        <button type="button" onClick={() => void setFavourite(g, f.index, false)}>
           <Icon name="star" filled /> Unstar
         </button>
         <a class="button" href={downloadHref(image, p.promptInDownloads)} download={`vitrine-${g.id}-${f.index}.png`}>

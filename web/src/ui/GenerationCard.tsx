@@ -57,7 +57,7 @@ function Card({ v, headingLevel }: { v: JobView; headingLevel: 2 | 3 }) {
           {subjectOf(g.prompt)}
         </H>
         <p class="status-line">
-          <span class={`chip chip-${g.status}`}>{g.status === 'running' ? 'working' : g.status}</span> {statusText(v)}
+          <span class={`chip chip-${g.status}`}>{g.status === 'running' ? 'working' : g.status}</span> {g.status === 'failed' ? 'The reason is below.' : statusText(v)}
           {v.connection === 'reconnecting' && working && <span class="warn"> · connection lost, reconnecting…</span>}
         </p>
         <p class="sr-only" aria-live="polite">
