@@ -14,9 +14,11 @@ import { imagineCommand } from './imagine.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { serveCommand } from './serve.ts';
+import { compareCommand, feedbackCommand, finetuneCommand, promoteCommand, rewardCommand, simulateCommand } from './feedback.ts';
 
 export const COMMANDS: readonly Command[] = [
   startCommand, demoCommand, ingestCommand, decideCommand, snapshotCommand, explainCommand, withdrawalsCommand, licenceCommand, trainCommand, imagineCommand, evalCommand, serveCommand,
+  feedbackCommand, rewardCommand, finetuneCommand, compareCommand, promoteCommand, simulateCommand,
 ];
 
 function help(): string {

@@ -121,12 +121,14 @@ export async function exportAndRegister(
   runDir: string,
   snapshotId: string,
   policyVersion: string,
+  /** More lineage (a fine-tune names its feedback set and its parent). */
+  extraLineage: { parent?: string; feedbackSet?: string } = {},
 ): Promise<{ status: 'trained'; model: ModelRecord; created: boolean }> {
   const training = JSON.parse(await readFile(path.join(runDir, 'training.json'), 'utf8')) as {
     configValues: Record<string, unknown>; trainSeconds: number; imagesSeen: number; hardware: Record<string, unknown>; init?: string | null;
   };
-  const parent = training.init ?? null;
-  const lineage = { snapshot: snapshotId, policyVersion, config: o.config, codeVersion: codeVersion(), ...(parent ? { parent } : {}) };
+  const parent = extraLineage.parent ?? training.init ?? null;
+  const lineage = { snapshot: snapshotId, policyVersion, config: o.config, codeVersion: codeVersion(), ...extraLineage, ...(parent ? { parent } : {}) };
   const models = path.join(o.dataDir, 'models');
   await mkdir(models, { recursive: true });
   const tmp = path.join(models, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);

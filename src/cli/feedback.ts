@@ -1,0 +1,282 @@
+/**
+ * The feedback loop on the command line: `vitrine feedback` (export the preference
+ * pairs of consenting accounts), `vitrine reward` (train the reward model),
+ * `vitrine finetune` (the next generator), `vitrine compare` (child against parent
+ * on held-out prompts) and `vitrine promote` (put a model in use, only if it won).
+ */
+import path from 'node:path';
+import { UsageError, VitrineError } from '../core/errors.ts';
+import { readCard, resolveModelDir } from '../imagine/model.ts';
+import { compareModels, finetune, heldOutPrompts, lastComparison, promotionRefusal, recordComparison, resolveReward, trainReward } from '../feedback/loop.ts';
+import { createFeedbackSet, feedbackWithdrawals, listFeedbackSets, resolveFeedbackSet } from '../feedback/pairs.ts';
+import { reportMarkdown, simulate, writeReport } from '../feedback/simulate.ts';
+import { FileMediaStore } from '../store/media-files.ts';
+import type { PyEvent } from '../train/python.ts';
+import { COMMON_HELP, intOption, openContext, out, parse, table, type Context } from './common.ts';
+import type { Command } from './command.ts';
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)}%`);
+
+export const feedbackCommand: Command = {
+  name: 'feedback',
+  summary: 'export the preference pairs of accounts that accepted the feedback terms; list feedback sets',
+  usage: `vitrine feedback export [--json]
+vitrine feedback list [--json]
+
+export  writes DATA/feedback/<set id>/ (docs/formats/feedback-pairs.md): the
+        preference pairs from picks, rejections and keeps of the accounts whose
+        feedback-terms choice in force is "accepted", their images at the
+        generator's resolution, and a held-out split by prompt. The id is a hash
+        of the pairs: the same feedback gives the same set.
+list    the sets, and for each one the accounts that revoked their consent since
+        (with the models made from the set): remake those without them.
+
+${COMMON_HELP}`,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {});
+    const [sub, ...rest] = positionals;
+    if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+    const ctx = openContext(values);
+    try {
+      if (sub === 'export') {
+        const s = await createFeedbackSet({ store: ctx.store, images: new FileMediaStore(path.join(ctx.dataDir, 'generated')), dataDir: ctx.dataDir });
+        out(ctx.json, s, () =>
+          `${s.created ? 'Wrote' : 'Already there:'} feedback set ${s.id}: ${s.manifest.pairs} pairs (${s.manifest.heldOut} held out) from ${s.manifest.generations} generations of ${s.manifest.accounts} accounts\n  ${s.path}\nNext: vitrine reward --feedback ${s.id} · vitrine finetune --feedback ${s.id}`,
+        );
+        return 0;
+      }
+      if (sub === 'list') {
+        const sets = listFeedbackSets(ctx.dataDir);
+        const w = feedbackWithdrawals(ctx.store, ctx.dataDir);
+        const report = sets.map((s) => ({ ...s.manifest, path: s.path, revoked: w.find((x) => x.set === s.id) ?? null }));
+        out(ctx.json, report, () =>
+          report.length
+            ? table([['set', 'created', 'pairs', 'held out', 'accounts', 'revoked since', 'models to remake'], ...report.map((r) => [r.id, r.createdAt, r.pairs, r.heldOut, r.accounts, r.revoked?.accounts.length ?? 0, r.revoked?.models.join(' ') || '-'])])
+            : 'No feedback set yet: vitrine feedback export',
+        );
+        return 0;
+      }
+      throw new UsageError(sub ? `unknown subcommand "${sub}" (export or list)` : 'say export or list');
+    } finally {
+      ctx.close();
+    }
+  },
+};
+
+function printer(ctx: Context, label: string): (e: PyEvent) => void {
+  const bar = ctx.progress(label);
+  return (e) => {
+    if (e.event === 'progress' && typeof e.epoch === 'number') bar.update(e.epoch, Number(e.epochs), ' epochs', `loss ${e.loss} `);
+    else if (e.event === 'progress' && typeof e.step === 'number') bar.update(e.step, Number(e.steps), ' steps', `loss ${e.loss} `);
+    else if (e.event === 'done') bar.done();
+  };
+}
+
+export const rewardCommand: Command = {
+  name: 'reward',
+  summary: 'train the reward model on a feedback set (best-of-n reranking, and the judge of comparisons)',
+  usage: `vitrine reward [--feedback SET] [--model MODEL] [--epochs N] [--seed N] [--json]
+
+Trains trainer/reward.py on the feedback set (default: the newest) with the
+tokenizer of MODEL (default: the model in use), exports it to ONNX in
+DATA/rewards/<id>/ and prints its pairwise accuracy on the held-out pairs.
+\`vitrine serve\` reranks with the newest reward model of the model in use.
+
+${COMMON_HELP}`,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { feedback: { type: 'string', default: 'latest' }, model: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' } });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const ctx = openContext(values);
+    try {
+      const set = resolveFeedbackSet(ctx.dataDir, values.feedback ?? 'latest');
+      const modelDir = await resolveModelDir(ctx.dataDir, values.model ?? ctx.store.models.active() ?? undefined);
+      const r = await trainReward({
+        dataDir: ctx.dataDir, setDir: set.path, modelDir,
+        epochs: values.epochs === undefined ? undefined : intOption(values.epochs, 'epochs', 30, 1, 10000),
+        seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 0, 0, 2 ** 31),
+        onEvent: printer(ctx, 'reward'),
+      });
+      out(ctx.json, r, () => {
+        const m = r.card.metrics;
+        return `Reward model ${r.id} (${r.created ? 'new' : 'already trained'}) on ${set.id}: held-out pairwise accuracy ${pct(m?.heldOutAccuracy)}, train ${pct(m?.trainAccuracy)}\n  ${r.path}`;
+      });
+      return 0;
+    } finally {
+      ctx.close();
+    }
+  },
+};
+
+export const finetuneCommand: Command = {
+  name: 'finetune',
+  summary: 'make the next model from people’s preferences (Diffusion-DPO or reward-weighted), with its lineage',
+  usage: `vitrine finetune [--feedback SET] [--init MODEL] [--method dpo|rwr] [--with-snapshot] [--set KEY=VALUE]... [--max-minutes N] [--fresh] [--json]
+
+Fine-tunes MODEL (default: the model in use) on the feedback set's training
+pairs with trainer/finetune.py, exports the child to DATA/models/<id>/ and
+registers it with its lineage: the parent, the parent's snapshot and policy,
+and the feedback set. It is not put in use: compare it with \`vitrine compare\`,
+then \`vitrine promote\` it if it won. Run the same command again to resume.
+
+  --method dpo|rwr   Diffusion-DPO (default) or reward-weighted regression
+  --with-snapshot    also train on the parent's snapshot (against forgetting)
+  --set KEY=VALUE    a FinetuneConfig value (steps, lr, beta, batch_size …)
+
+${COMMON_HELP}`,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {
+      feedback: { type: 'string', default: 'latest' }, init: { type: 'string' }, method: { type: 'string', default: 'dpo' },
+      'with-snapshot': { type: 'boolean', default: false }, set: { type: 'string', multiple: true, default: [] }, 'max-minutes': { type: 'string' }, fresh: { type: 'boolean', default: false },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (values.method !== 'dpo' && values.method !== 'rwr') throw new UsageError(`--method must be dpo or rwr, got "${values.method}"`);
+    const overrides: Record<string, string> = {};
+    for (const kv of values.set ?? []) {
+      const i = kv.indexOf('=');
+      if (i <= 0) throw new UsageError(`--set needs KEY=VALUE, got "${kv}"`);
+      overrides[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    const ctx = openContext(values);
+    const abort = new AbortController();
+    const onSignal = () => abort.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const set = resolveFeedbackSet(ctx.dataDir, values.feedback ?? 'latest');
+      const r = await finetune({
+        dataDir: ctx.dataDir, store: ctx.store, setDir: set.path, init: values.init, method: values.method, overrides,
+        withSnapshot: values['with-snapshot'], fresh: values.fresh,
+        maxSeconds: values['max-minutes'] === undefined ? undefined : 60 * intOption(values['max-minutes'], 'max-minutes', 0, 1, 100000),
+        onEvent: printer(ctx, 'finetune'), signal: abort.signal,
+      });
+      if (r.status === 'stopped') {
+        out(ctx.json, r, () => `Stopped at step ${r.step}/${r.steps}; run the same command again to resume (${r.runDir})`);
+        return 3;
+      }
+      out(ctx.json, r, () => `Model ${r.model.id} (parent ${r.model.parentId ?? (r.model.card.lineage as { parent?: string }).parent}, feedback ${set.id})\n  ${r.model.path}\nNext: vitrine compare ${r.model.id}`);
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      ctx.close();
+    }
+  },
+};
+
+export const compareCommand: Command = {
+  name: 'compare',
+  summary: 'a fine-tuned model against its parent on held-out prompts, judged by the reward model',
+  usage: `vitrine compare MODEL [--against PARENT] [--reward ID] [--feedback SET] [--seeds N] [--json]
+
+Both models imagine the held-out prompts of the feedback set MODEL was trained
+on (prompts none of its training pairs has) with the same seeds; the reward
+model (default: the newest) scores every image; each pair goes to the higher
+score. Stores the result with MODEL: it wins when it takes more than half the
+pairs with a one-sided sign test p < 0.05, and only then may it be promoted.
+
+${COMMON_HELP}`,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { against: { type: 'string' }, reward: { type: 'string', default: 'latest' }, feedback: { type: 'string' }, seeds: { type: 'string' } });
+    if (positionals.length !== 1) throw new UsageError('name one model to compare');
+    const ctx = openContext(values);
+    try {
+      const childDir = await resolveModelDir(ctx.dataDir, positionals[0]);
+      const child = await readCard(childDir);
+      const lineage = (child.lineage ?? {}) as { parent?: string; feedbackSet?: string };
+      const parentRef = values.against ?? lineage.parent;
+      if (!parentRef) throw new VitrineError(`${child.id} has no parent in its lineage: say --against MODEL`);
+      const setRef = values.feedback ?? lineage.feedbackSet;
+      if (!setRef) throw new VitrineError(`${child.id} names no feedback set: say --feedback SET`);
+      const set = resolveFeedbackSet(ctx.dataDir, setRef);
+      const c = await compareModels({
+        childDir, parentDir: await resolveModelDir(ctx.dataDir, parentRef), rewardDir: resolveReward(ctx.dataDir, values.reward ?? 'latest'),
+        prompts: heldOutPrompts(set.path), seeds: values.seeds === undefined ? undefined : intOption(values.seeds, 'seeds', 4, 1, 64),
+      });
+      if (ctx.store.models.get(c.child)) recordComparison(ctx.store, c);
+      out(ctx.json, c, () =>
+        `${c.child} against ${c.parent} on ${c.prompts} held-out prompts × ${c.pairs / c.prompts} seeds, judged by ${c.judge}:\n  the child takes ${pct(c.winRate)} of ${c.pairs} pairs (p = ${c.pValue.toFixed(4)}): ${c.wins ? 'it wins; `vitrine promote ' + c.child + '` may put it in use' : 'it does not win; it will not be promoted'}`,
+      );
+      return 0;
+    } finally {
+      ctx.close();
+    }
+  },
+};
+
+export const promoteCommand: Command = {
+  name: 'promote',
+  summary: 'put a model in use for every new imagine request (a fine-tuned one only if it beat its parent)',
+  usage: `vitrine promote MODEL [--json]
+vitrine promote --default [--json]
+
+MODEL must be registered; a model with a parent must have won its comparison
+(vitrine compare). --default goes back to the committed default model.
+
+${COMMON_HELP}`,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { default: { type: 'boolean', default: false } });
+    const ctx = openContext(values);
+    try {
+      if (values.default) {
+        if (positionals.length) throw new UsageError('--default takes no model');
+        ctx.store.models.setActive(null);
+        out(ctx.json, { inUse: 'default' }, () => 'The committed default model is in use again');
+        return 0;
+      }
+      if (positionals.length !== 1) throw new UsageError('name one model to promote');
+      const id = positionals[0]!;
+      const why = promotionRefusal(ctx.store, id);
+      if (why) throw new VitrineError(why);
+      ctx.store.models.setActive(id);
+      const c = lastComparison(ctx.store, id);
+      out(ctx.json, { inUse: id, comparison: c }, () => `${id} is in use for every new request${c ? ` (it took ${pct(c.winRate)} of ${c.pairs} pairs against ${c.parent})` : ''}`);
+      return 0;
+    } finally {
+      ctx.close();
+    }
+  },
+};
+
+export const simulateCommand: Command = {
+  name: 'simulate',
+  summary: 'prove the feedback loop: simulated people with hidden tastes use the API, then the loop runs and they judge',
+  usage: `vitrine simulate [--users N] [--rounds N] [--steps N] [--finetune-steps N] [--reward-epochs N] [--prompts N] [--seed N] [--out DIR] [--json]
+
+Starts the imagine service on a loopback port with the model in use, and N
+simulated people (default 6; tastes: faithfulness to the prompt as the
+evaluation judge sees it, warm colours, vivid colours; one more person never
+accepts the feedback terms) imagine, pick and reject over the real HTTP API
+for --rounds rounds (default 30). Then: feedback set, reward model, Diffusion-
+DPO child, comparison with the parent (promoted if it wins), and a head-to-head
+on held-out prompts judged by the same people. Writes report.md and report.json
+to --out (default DATA/simulate/<time>/). Needs the snapshot of the model in
+use in this store: run \`vitrine start --no-serve\` first on a new data folder.
+
+${COMMON_HELP}`,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {
+      users: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' }, 'finetune-steps': { type: 'string' },
+      'reward-epochs': { type: 'string' }, prompts: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const num = (v: string | undefined, name: string, max: number) => (v === undefined ? undefined : intOption(v, name, 1, 1, max));
+    const ctx = openContext(values);
+    const say = (s: string) => !ctx.json && process.stderr.write(`${s}\n`);
+    try {
+      const bars = new Map<string, ReturnType<typeof printer>>();
+      const r = await simulate({
+        store: ctx.store, dataDir: ctx.dataDir, users: num(values.users, 'users', 100), rounds: num(values.rounds, 'rounds', 10000),
+        steps: num(values.steps, 'steps', 100), finetuneSteps: num(values['finetune-steps'], 'finetune-steps', 100000),
+        rewardEpochs: num(values['reward-epochs'], 'reward-epochs', 10000), headToHeadPrompts: num(values.prompts, 'prompts', 1000),
+        seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 1, 0, 2 ** 31), say,
+        onEvent: (stage, e) => (bars.get(stage) ?? bars.set(stage, printer(ctx, stage)).get(stage)!)(e),
+      });
+      const dir = values.out ?? path.join(ctx.dataDir, 'simulate', new Date().toISOString().replace(/[:.]/g, '-'));
+      const file = await writeReport(dir, r);
+      out(ctx.json, { ...r, report: file }, () => `${reportMarkdown(r)}\n(${file})`);
+      return 0;
+    } finally {
+      ctx.close();
+    }
+  },
+};
