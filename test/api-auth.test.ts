@@ -3,6 +3,7 @@
  * description, health, logging in and out, the session cookie, the login rate
  * limit, the feedback terms, API tokens, and the admin routes.
  */
+import { recordComparison, signTestP } from '../src/feedback/loop.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
@@ -300,6 +301,27 @@ describe('models and admin', () => {
     expect(env.store.models.active()).toBe(CARD_ID);
     const models = (await env.inject({ method: 'GET', url: '/api/models', headers: env.as('bob') })).json();
     expect(models.models.find((m: { id: string }) => m.id === CARD_ID)).toMatchObject({ inUse: true, snapshot: 'snap-test', imagesSeen: 10 });
+  });
+
+  it('a fine-tuned model is promoted only after beating its parent in a stored comparison', async () => {
+    const promote = (id: string) => env.inject({ method: 'POST', url: `/api/admin/models/${id}/promote`, headers: env.as('root') });
+    env.store.models.register(record({ id: 'model-child', parentId: CARD_ID, card: { lineage: { parent: CARD_ID, feedbackSet: 'fb-x' } } }));
+    const before = env.store.models.active();
+    const never = await promote('model-child');
+    expect(never.statusCode).toBe(409);
+    expect(never.json().error.message).toContain('not been compared');
+    const c = { child: 'model-child', parent: CARD_ID, judge: 'reward-x', prompts: 10, pairs: 40, childWins: 19, ties: 0, winRate: 19 / 40, pValue: signTestP(19, 40), wins: false, at: '2026-01-03T00:00:00.000Z' };
+    recordComparison(env.store, c);
+    const lost = await promote('model-child');
+    expect(lost.statusCode).toBe(409);
+    expect(lost.json().error.message).toContain('did not beat its parent');
+    expect(lost.json().error.comparison).toMatchObject({ winRate: 19 / 40 });
+    expect(env.store.models.active()).toBe(before);
+    recordComparison(env.store, { ...c, childWins: 30, winRate: 0.75, pValue: signTestP(30, 40), wins: true, at: '2026-01-04T00:00:00.000Z' });
+    const won = await promote('model-child');
+    expect(won.statusCode).toBe(200);
+    expect(env.store.models.active()).toBe('model-child');
+    env.store.models.setActive(before);
   });
 
   it('the overview is for admins only', async () => {

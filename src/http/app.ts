@@ -13,6 +13,7 @@ import swagger from '@fastify/swagger';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ServiceError, VitrineError } from '../core/errors.ts';
+import { lastComparison, promotionRefusal } from '../feedback/loop.ts';
 import { DIRECT_KINDS, recordFeedback, REJECT_REASONS, setFavourite } from '../feedback/events.ts';
 import { readCard } from '../imagine/model.ts';
 import { authenticate, checkLogin, FEEDBACK_TERMS_VERSION, issueCredential } from '../service/auth.ts';
@@ -473,13 +474,16 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     if (!registered.some((m) => m.id === inUse.id)) models.unshift({ id: inUse.id, createdAt: '', snapshot: String(inUse.lineage?.snapshot ?? ''), parent: null, config: String(inUse.lineage?.config ?? ''), imagesSeen: Number(inUse.training?.imagesSeen ?? 0), evals: inUse.eval ? [{ judge: 'card', at: '', results: inUse.eval }] : [], inUse: true });
     return { inUse: inUse.id, reranker: service.rerankerId, models };
   });
-  app.post<{ Params: { id: string } }>('/api/admin/models/:id/promote', { schema: { summary: 'Admin: use this model for every new request', params: idParam }, preValidation: requireAdmin }, async (req) => {
+  app.post<{ Params: { id: string } }>('/api/admin/models/:id/promote', { schema: { summary: 'Admin: use this model for every new request (a fine-tuned one only if it beat its parent: 409 otherwise)', params: idParam }, preValidation: requireAdmin }, async (req) => {
     const m = store.models.get(req.params.id);
     if (!m) fail(404, `No registered model ${req.params.id}`);
     if (m.kind !== 'text-to-image') fail(400, `${m.id} is a ${m.kind} model, not a text-to-image one`);
     // The service falls back to the default model when the promoted one's folder is gone: refuse rather than answer
     // "in use" for a model that would not be.
     if (!existsSync(path.join(m.path, 'model.json'))) fail(409, `The files of ${m.id} are missing (${m.path}): it cannot be used`);
+    // A fine-tuned model replaces its parent only after beating it (vitrine compare).
+    const refusal = promotionRefusal(store, m.id);
+    if (refusal) fail(409, refusal, { comparison: lastComparison(store, m.id) });
     store.models.setActive(m.id);
     return { inUse: m.id };
   });

@@ -1,0 +1,149 @@
+/**
+ * Feedback sets: what a pair means, and consent. Over random people, choices
+ * and feedback, no pair of an account whose feedback-terms choice in force is
+ * not "accepted" ever reaches a set; revoking leaves the account out of the
+ * next set and names the old one; the set is content-addressed.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { openStore, FileMediaStore, type FeedbackEvent, type Generation, type Store } from '../src/store/index.ts';
+import { createFeedbackSet, feedbackWithdrawals, pairsOf, pseudonym, splitOf, verdicts } from '../src/feedback/pairs.ts';
+import { signTestP } from '../src/feedback/loop.ts';
+
+const root = mkdtempSync(path.join(tmpdir(), 'vitrine-pairs-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const ev = (id: number, index: number, kind: FeedbackEvent['kind'], userId = 'u1'): FeedbackEvent => ({ id, userId, generationId: 'g', index, kind, reason: kind === 'reject' ? 'other' : null, at: '2026-01-01T00:00:00Z' });
+const gen = (id: string, userId: string, prompt: string, shas: string[]): Generation => ({
+  id, userId, prompt, modelId: 'model-test', variationOf: null, status: 'done', error: null, createdAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:01Z', milliseconds: 1,
+  settings: { seed: 1, steps: 2, guidance: 4, method: 'euler', shift: 1, size: 32, count: 4, candidates: 4, reward: null, strength: null },
+  images: shas.map((s, index) => ({ index, sha256: s, nativeSha256: s, candidate: index, score: null })),
+});
+
+describe('what a pair means', () => {
+  it('the latest pick or rejection of an image wins; keeps, downloads, variations and favourites in force make it kept', () => {
+    const v = verdicts([ev(1, 0, 'pick'), ev(2, 0, 'reject'), ev(3, 1, 'download'), ev(4, 2, 'favourite'), ev(5, 2, 'unfavourite'), ev(6, 3, 'reject'), ev(7, 3, 'pick')]);
+    expect([...v.entries()].sort()).toEqual([[0, 'reject'], [1, 'keep'], [3, 'pick']]);
+  });
+  it('pick > reject, pick > untouched, keep > reject; only the owner’s events count', () => {
+    const g = gen('g', 'u1', 'imagine a cat', ['a', 'b', 'c', 'd']);
+    expect(pairsOf(g, [ev(1, 0, 'pick'), ev(2, 1, 'reject'), ev(3, 2, 'keep')])).toEqual([[0, 1, 'pick>reject'], [0, 3, 'pick>other'], [2, 1, 'keep>reject']]);
+    expect(pairsOf(g, [ev(1, 0, 'pick', 'admin'), ev(2, 1, 'reject', 'admin')])).toEqual([]);
+    expect(pairsOf(g, [ev(1, 0, 'download')])).toEqual([]);
+  });
+  it('splits by prompt, whatever the case, spacing or a leading "imagine"', () => {
+    expect(splitOf('imagine a red fox')).toBe(splitOf('A  red fox'));
+    const prompts = Array.from({ length: 400 }, (_, i) => `imagine thing number ${i}`);
+    const held = prompts.filter((p) => splitOf(p) === 'heldout').length / prompts.length;
+    expect(held).toBeGreaterThan(0.12);
+    expect(held).toBeLessThan(0.28);
+  });
+  it('the sign test', () => {
+    expect(signTestP(0, 10)).toBeCloseTo(1);
+    expect(signTestP(10, 10)).toBeCloseTo(1 / 1024);
+    expect(signTestP(8, 10)).toBeCloseTo(56 / 1024);
+  });
+});
+
+async function tinyPng(n: number): Promise<{ sha: string; png: Buffer }> {
+  const raw = Buffer.alloc(8 * 8 * 3, n % 256);
+  raw[0] = Math.floor(n / 256);
+  const png = await sharp(raw, { raw: { width: 8, height: 8, channels: 3 } }).png().toBuffer();
+  const { createHash } = await import('node:crypto');
+  return { sha: createHash('sha256').update(png).digest('hex'), png };
+}
+
+type Consent = 'accepted' | 'revoked' | 'never' | 'reaccepted';
+const consentArb = fc.constantFrom<Consent>('accepted', 'revoked', 'never', 'reaccepted');
+const actionArb = fc.record({ user: fc.nat({ max: 3 }), prompt: fc.nat({ max: 5 }), events: fc.array(fc.record({ index: fc.nat({ max: 3 }), kind: fc.constantFrom<FeedbackEvent['kind']>('pick', 'reject', 'keep', 'download', 'favourite', 'unfavourite', 'variation'), by: fc.nat({ max: 5 }) }), { maxLength: 6 }) });
+
+let run = 0;
+async function world(consents: Consent[], actions: fc.infer<typeof actionArb>[]): Promise<{ store: Store; dir: string; media: FileMediaStore }> {
+  const dir = path.join(root, `w${run++}`);
+  const store = openStore(path.join(dir, 'vitrine.db'));
+  const media = new FileMediaStore(path.join(dir, 'generated'));
+  consents.forEach((c, i) => {
+    store.users.create({ id: `user-${i}`, name: `u${i}`, role: 'user', createdAt: '2026-01-01T00:00:00Z' }, 'x');
+    if (c !== 'never') store.users.setFeedbackTerms(`user-${i}`, true, 't1', '2026-01-01T00:00:00Z');
+    if (c === 'revoked' || c === 'reaccepted') store.users.setFeedbackTerms(`user-${i}`, false, 't1', '2026-01-02T00:00:00Z');
+    if (c === 'reaccepted') store.users.setFeedbackTerms(`user-${i}`, true, 't1', '2026-01-03T00:00:00Z');
+  });
+  let n = 0;
+  for (const [k, a] of actions.entries()) {
+    const owner = `user-${a.user % consents.length}`;
+    const imgs = await Promise.all([0, 1, 2, 3].map(() => tinyPng(n++)));
+    for (const i of imgs) await media.put(i.sha, i.png);
+    const g = gen(`gen-${k}`, owner, `imagine thing ${a.prompt}`, imgs.map((i) => i.sha));
+    store.generations.create({ ...g, status: 'queued', images: [] });
+    store.generations.finish(g.id, g.images, '2026-01-01T00:00:01Z', 1);
+    for (const e of a.events) {
+      // Most events are the owner's; some are someone else's look at it (an admin).
+      const userId = e.by < 4 ? owner : `user-${e.by % consents.length}`;
+      store.generations.addFeedback({ userId, generationId: g.id, index: e.index, kind: e.kind, reason: e.kind === 'reject' ? 'other' : null, at: '2026-01-01T00:00:02Z' });
+    }
+  }
+  return { store, dir, media };
+}
+
+describe('feedback sets and consent', () => {
+  it('never holds a pair of an account whose consent is not in force, nor one judged by someone else', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(consentArb, { minLength: 1, maxLength: 4 }), fc.array(actionArb, { minLength: 1, maxLength: 8 }), async (consents, actions) => {
+        const { store, dir, media } = await world(consents, actions);
+        try {
+          const allowed = new Set(consents.map((c, i) => (c === 'accepted' || c === 'reaccepted' ? pseudonym(`user-${i}`) : null)).filter(Boolean));
+          let set;
+          try {
+            set = await createFeedbackSet({ store, images: media, dataDir: dir });
+          } catch (e) {
+            expect(String(e)).toContain('No preference pairs yet');
+            return;
+          }
+          const pairs = readFileSync(path.join(set.path, 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+          for (const p of pairs) {
+            expect(allowed.has(p.account), `pair of ${p.account}`).toBe(true);
+            const g = store.generations.get(p.generation)!;
+            expect(pseudonym(g.userId)).toBe(p.account);
+            expect(existsSync(path.join(set.path, p.chosen))).toBe(true);
+            expect(p.chosen).not.toBe(p.rejected);
+          }
+          for (const a of set.manifest.contributors) expect(allowed.has(a)).toBe(true);
+          // No prompt is in both splits.
+          const split = new Map<string, string>();
+          for (const p of pairs) expect(split.get(p.prompt) ?? p.split).toBe((split.set(p.prompt, p.split), p.split));
+          // Content-addressed: the same feedback gives the same set.
+          const again = await createFeedbackSet({ store, images: media, dataDir: dir });
+          expect(again.id).toBe(set.id);
+          expect(again.created).toBe(false);
+        } finally {
+          store.close();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('a revocation leaves the account out of the next set and names the old set', async () => {
+    const { store, dir, media } = await world(['accepted', 'accepted'], [
+      { user: 0, prompt: 1, events: [{ index: 0, kind: 'pick', by: 0 }, { index: 1, kind: 'reject', by: 0 }] },
+      { user: 1, prompt: 2, events: [{ index: 2, kind: 'pick', by: 0 }] },
+    ]);
+    try {
+      const first = await createFeedbackSet({ store, images: media, dataDir: dir });
+      expect(first.manifest.accounts).toBe(2);
+      expect(feedbackWithdrawals(store, dir)).toEqual([]);
+      store.users.setFeedbackTerms('user-0', false, 't1', '2026-02-01T00:00:00Z');
+      expect(feedbackWithdrawals(store, dir)).toEqual([{ set: first.id, accounts: [pseudonym('user-0')], models: [] }]);
+      const second = await createFeedbackSet({ store, images: media, dataDir: dir });
+      expect(second.id).not.toBe(first.id);
+      expect(second.manifest.contributors).toEqual([pseudonym('user-1')]);
+      expect(readFileSync(path.join(second.path, 'pairs.jsonl'), 'utf8')).not.toContain(pseudonym('user-0'));
+    } finally {
+      store.close();
+    }
+  });
+});
