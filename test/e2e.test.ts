@@ -26,6 +26,8 @@ const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) console.warn(`test/e2e.test.ts skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set VITRINE_CHROMIUM)`);
 
 const SHOTS = join(import.meta.dirname, '..', 'test-artifacts', 'e2e');
+/** expect.poll with room for a loaded machine (two cores shared with the other test files). */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 });
 /** Few steps, so four images take about a second on two cores. */
 const STEPS = 4;
 
@@ -51,7 +53,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     await p.getByLabel('User name').fill(name);
     await p.getByLabel('Password').fill(password);
     await p.getByRole('button', { name: 'Log in' }).click();
-    await expect.poll(() => p.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(true);
+    await poll(() => p.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(true);
   }
   async function send(p: Page, text: string) {
     const box = p.getByLabel('Message (start with “imagine”)');
@@ -88,25 +90,25 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
 
   it('logs in, saying what went wrong first, with the demo accounts named on loopback', async () => {
     await page.goto(server.url);
-    await expect.poll(() => page.getByRole('heading', { name: 'Log in' }).isVisible()).toBe(true);
-    await expect.poll(() => page.getByText('demo-password').isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Log in' }).isVisible()).toBe(true);
+    await poll(() => page.getByText('demo-password').isVisible()).toBe(true);
     await page.getByLabel('User name').fill('demo');
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Log in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong user name or password');
+    await poll(() => page.getByRole('alert').textContent()).toContain('Wrong user name or password');
     await shot(page, '01-login');
     await page.getByRole('button', { name: 'Use the demo account' }).click();
     await page.getByRole('button', { name: 'Log in' }).click();
-    await expect.poll(() => page.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(true);
     // A non-admin has no admin view.
     expect(await page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
   });
 
   it('answers a message that does not start with "imagine" with a hint', async () => {
     await send(page, 'hello, can you draw a fox?');
-    await expect.poll(() => page.locator('.msg-hint').last().textContent()).toContain('start your message with “imagine”');
+    await poll(() => page.locator('.msg-hint').last().textContent()).toContain('start your message with “imagine”');
     await send(page, 'imagine');
-    await expect.poll(() => page.locator('.msg-hint').last().textContent()).toContain('Say what to imagine');
+    await poll(() => page.locator('.msg-hint').last().textContent()).toContain('Say what to imagine');
   });
 
   it('imagines four AI-labelled images, with the seed and settings shown under them', async () => {
@@ -120,7 +122,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     expect(await imgs.count()).toBe(4);
     for (let i = 0; i < 4; i++) {
       expect(await imgs.nth(i).getAttribute('alt')).toBe(`AI-generated image ${i + 1} of 4: a red fox in the snow`);
-      await expect.poll(() => imgs.nth(i).evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(256);
+      await poll(() => imgs.nth(i).evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(256);
     }
     expect(await c.locator('.ai-badge').count()).toBe(4);
     expect(await c.locator('.ai-label').textContent()).toMatch(/AI-generated images/);
@@ -131,25 +133,25 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
   it('picks, rejects with a reason and stars images, by mouse and by keyboard; the feedback is stored', async () => {
     const c = card(page, fox);
     await tile(c, 0).getByRole('button', { name: 'Pick' }).click();
-    await expect.poll(() => tile(c, 0).getByRole('button', { name: 'Pick' }).getAttribute('aria-pressed')).toBe('true');
-    await expect.poll(() => tile(c, 0).locator('.verdict').textContent()).toBe('Your pick');
+    await poll(() => tile(c, 0).getByRole('button', { name: 'Pick' }).getAttribute('aria-pressed')).toBe('true');
+    await poll(() => tile(c, 0).locator('.verdict').textContent()).toBe('Your pick');
 
     await tile(c, 2).getByRole('button', { name: 'Reject' }).click();
     const menu = tile(c, 2).getByRole('group', { name: 'Why not image 3?' });
     for (const r of ['Not what I asked for', 'Wrong colours', 'Badly drawn', 'Offensive or harmful', 'Something else']) expect(await menu.getByRole('button', { name: r }).count()).toBe(1);
     await menu.getByRole('button', { name: 'Wrong colours' }).click();
-    await expect.poll(() => tile(c, 2).locator('.verdict').textContent()).toBe('Rejected: Wrong colours');
+    await poll(() => tile(c, 2).locator('.verdict').textContent()).toBe('Rejected: Wrong colours');
 
     await tile(c, 1).getByRole('button', { name: 'Star' }).click();
-    await expect.poll(() => tile(c, 1).getByRole('button', { name: 'Star' }).getAttribute('aria-pressed')).toBe('true');
+    await poll(() => tile(c, 1).getByRole('button', { name: 'Star' }).getAttribute('aria-pressed')).toBe('true');
 
     // Keyboard: 4 picks out the fourth image, P picks it (the pick moves), R then Escape leaves it as it was.
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.locator('.generation-title').first().click();
     await page.keyboard.press('4');
-    await expect.poll(() => tile(c, 3).evaluate((el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement)).toBe(true);
+    await poll(() => tile(c, 3).evaluate((el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement)).toBe(true);
     await page.keyboard.press('p');
-    await expect.poll(() => tile(c, 3).getByRole('button', { name: 'Pick' }).getAttribute('aria-pressed')).toBe('true');
+    await poll(() => tile(c, 3).getByRole('button', { name: 'Pick' }).getAttribute('aria-pressed')).toBe('true');
     expect(await tile(c, 0).getByRole('button', { name: 'Pick' }).getAttribute('aria-pressed')).toBe('false');
 
     const events = server.store.generations.feedbackFor(fox).map((e) => [e.index, e.kind, e.reason]);
@@ -196,13 +198,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain('AI-made.');
     await page.keyboard.press('Escape');
-    await expect.poll(() => dialog.count()).toBe(0);
+    await poll(() => dialog.count()).toBe(0);
   });
 
   it('runs a set again with the same seed and gets the same images; asks for variations of one', async () => {
     const c = card(page, fox);
     await c.getByRole('button', { name: 'Run again (same seed)' }).click();
-    await expect.poll(() => lastCard(page).getAttribute('data-generation')).not.toBe(fox);
+    await poll(() => lastCard(page).getAttribute('data-generation')).not.toBe(fox);
     const again = card(page, (await lastCard(page).getAttribute('data-generation'))!);
     await again.and(page.locator('[data-status="done"]')).waitFor({ timeout: 30_000 });
     expect(await again.locator('.settings-text').textContent()).toBe(await c.locator('.settings-text').textContent());
@@ -214,8 +216,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
 
     const againId = await again.getAttribute('data-generation');
     await tile(c, 0).getByRole('button', { name: 'Variations' }).click();
-    await expect.poll(() => page.locator('.msg-you').last().textContent()).toContain('variations of image 1');
-    await expect.poll(() => lastCard(page).getAttribute('data-generation')).not.toBe(againId);
+    await poll(() => page.locator('.msg-you').last().textContent()).toContain('variations of image 1');
+    await poll(() => lastCard(page).getAttribute('data-generation')).not.toBe(againId);
     const v = card(page, (await lastCard(page).getAttribute('data-generation'))!);
     await v.and(page.locator('[data-status="done"]')).waitFor({ timeout: 30_000 });
     expect(await v.locator('.fine').first().textContent()).toContain('Variations of image 1');
@@ -230,15 +232,15 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     await page.getByLabel('Steps').fill(String(STEPS));
     await send(page, 'imagine un renard roux dans la neige');
     const byTitle = (t: string) => newest(page, t);
-    await expect.poll(() => byTitle('un renard roux').getAttribute('data-status')).toBe('queued');
+    await poll(() => byTitle('un renard roux').getAttribute('data-status')).toBe('queued');
     const lakeId = (await byTitle('a slow blue lake').getAttribute('data-generation'))!;
     const lake = card(page, lakeId);
     const renard = card(page, (await byTitle('un renard roux').getAttribute('data-generation'))!);
     expect(await lake.getAttribute('data-status')).toBe('running');
-    await expect.poll(() => renard.locator('.status-line').textContent()).toContain('Waiting in line: position 1');
+    await poll(() => renard.locator('.status-line').textContent()).toContain('Waiting in line: position 1');
     await shot(page, '05-queued', renard);
     await lake.getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => lake.getAttribute('data-status')).toBe('cancelled');
+    await poll(() => lake.getAttribute('data-status')).toBe('cancelled');
     expect(await lake.locator('.status-line').textContent()).toContain('Cancelled');
     expect(server.store.generations.get(lakeId)?.status).toBe('cancelled');
 
@@ -263,7 +265,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
   it('says what went wrong: a refused setting (400), a rate limit (429), a lost network, an ended session (401)', async () => {
     await page.getByLabel('Steps').fill('1000');
     await send(page, 'imagine too many steps');
-    await expect.poll(() => page.locator('.thread [role="alert"]').last().textContent()).toMatch(/That was refused: steps must be <= 100/);
+    await poll(() => page.locator('.thread [role="alert"]').last().textContent()).toMatch(/That was refused: steps must be <= 100/);
     await page.getByLabel('Steps').fill(String(STEPS));
 
     // A 429 as the service sends it when a person has three requests going.
@@ -279,7 +281,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     );
     await send(page, 'imagine a crowded queue');
     const refusal = page.locator('.thread [role="alert"]').last();
-    await expect.poll(() => refusal.textContent()).toContain('Yours: 1 being made now, 1 waiting (queue position 2).');
+    await poll(() => refusal.textContent()).toContain('Yours: 1 being made now, 1 waiting (queue position 2).');
     const retry = refusal.getByRole('button', { name: /Try again in \d s/ });
     expect(await retry.isDisabled()).toBe(true);
     await shot(page, '06-rate-limited', refusal);
@@ -290,15 +292,15 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
 
     await context.setOffline(true);
     await send(page, 'imagine a quiet network');
-    await expect.poll(() => page.locator('.thread [role="alert"]').last().textContent()).toContain('Cannot reach vitrine');
-    await expect.poll(() => page.locator('.offline').isVisible()).toBe(true);
+    await poll(() => page.locator('.thread [role="alert"]').last().textContent()).toContain('Cannot reach vitrine');
+    await poll(() => page.locator('.offline').isVisible()).toBe(true);
     await context.setOffline(false);
 
     // The session ends (revoked elsewhere): the next request goes back to the log-in form, saying why.
     const cookies = await context.cookies();
     await context.clearCookies();
     await tile(card(page, fox), 1).getByRole('button', { name: 'Pick' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Log in' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Log in' }).isVisible()).toBe(true);
     expect(await page.getByRole('status').first().textContent()).toContain('Your session has ended');
     await context.addCookies(cookies);
   });
@@ -316,12 +318,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
       server.store.generations.setStatus(id, 'failed', new Date().toISOString(), 'the server stopped before it was made');
     }
     await page.reload();
-    await expect.poll(() => page.locator('.thread [data-generation]').count()).toBe(4);
+    await poll(() => page.locator('.thread [data-generation]').count()).toBe(4);
     await page.getByRole('link', { name: 'History' }).click();
     const list = page.locator('.history-list > li');
-    await expect.poll(() => list.count()).toBe(10);
+    await poll(() => list.count()).toBe(10);
     await page.getByRole('button', { name: 'Show older' }).click();
-    await expect.poll(() => list.count()).toBe(16);
+    await poll(() => list.count()).toBe(16);
     expect(await page.getByRole('button', { name: 'Show older' }).count()).toBe(0);
     expect(await page.locator('.history-list').textContent()).toContain('a red fox in the snow');
     expect(await page.locator('[data-generation="gen-old-00"] .problem').textContent()).toContain('the server stopped before it was made');
@@ -334,13 +336,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     await banner.waitFor();
     expect(await banner.textContent()).toContain('Only if you accept');
     await banner.getByRole('button', { name: 'Yes, my feedback may train future models' }).click();
-    await expect.poll(() => banner.count()).toBe(0);
+    await poll(() => banner.count()).toBe(0);
     const user = server.store.users.byName('demo')!;
     expect(server.store.users.feedbackTerms(user.id)?.accepted).toBe(true);
     await page.getByRole('link', { name: 'Account' }).click();
-    await expect.poll(() => page.locator('.terms-state').textContent()).toContain('You accepted on');
+    await poll(() => page.locator('.terms-state').textContent()).toContain('You accepted on');
     await page.getByRole('button', { name: 'Stop using my feedback' }).click();
-    await expect.poll(() => page.locator('.terms-state').textContent()).toContain('You said no on');
+    await poll(() => page.locator('.terms-state').textContent()).toContain('You said no on');
     expect(server.store.users.feedbackTerms(user.id)?.accepted).toBe(false);
   });
 
@@ -371,7 +373,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
       await canvas.waitFor();
       expect(await canvas.getAttribute('aria-label'), id).toMatch(/chart|Timeline/);
       // Drawn: the canvas holds more than a blank picture.
-      await expect.poll(() => canvas.evaluate((c) => (c as unknown as { toDataURL(): string }).toDataURL().length), { timeout: 10_000 }).toBeGreaterThan(3000);
+      await poll(() => canvas.evaluate((c) => (c as unknown as { toDataURL(): string }).toDataURL().length)).toBeGreaterThan(3000);
     }
     const decided = server.store.decisions.countsByReason();
     expect(await p.locator('[data-chart="decisions"] canvas').getAttribute('aria-label')).toContain(`${decided.eligible} eligible`);
@@ -386,7 +388,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
 
   it('logs out', async () => {
     await page.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Log in' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Log in' }).isVisible()).toBe(true);
     expect(await page.getByRole('status').first().textContent()).toContain('You are logged out');
     const r = await page.request.get(`${server.url}/api/me`);
     expect(r.status()).toBe(401);

@@ -61,8 +61,14 @@ type Consent = 'accepted' | 'revoked' | 'never' | 'reaccepted';
 const consentArb = fc.constantFrom<Consent>('accepted', 'revoked', 'never', 'reaccepted');
 const actionArb = fc.record({ user: fc.nat({ max: 3 }), prompt: fc.nat({ max: 5 }), events: fc.array(fc.record({ index: fc.nat({ max: 3 }), kind: fc.constantFrom<FeedbackEvent['kind']>('pick', 'reject', 'keep', 'download', 'favourite', 'unfavourite', 'variation'), by: fc.nat({ max: 5 }) }), { maxLength: 6 }) });
 
+interface Action {
+  user: number;
+  prompt: number;
+  events: { index: number; kind: FeedbackEvent['kind']; by: number }[];
+}
+
 let run = 0;
-async function world(consents: Consent[], actions: fc.infer<typeof actionArb>[]): Promise<{ store: Store; dir: string; media: FileMediaStore }> {
+async function world(consents: Consent[], actions: Action[]): Promise<{ store: Store; dir: string; media: FileMediaStore }> {
   const dir = path.join(root, `w${run++}`);
   const store = openStore(path.join(dir, 'vitrine.db'));
   const media = new FileMediaStore(path.join(dir, 'generated'));
