@@ -47,6 +47,8 @@ export interface SimulateOptions {
   /** Held-out prompts and seeds of the final head-to-head. */
   headToHeadPrompts?: number;
   seed?: number;
+  /** The parent (default: the model in use). */
+  model?: string;
   say?: (s: string) => void;
   onEvent?: (stage: string, e: PyEvent) => void;
 }
@@ -189,7 +191,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const nUsers = o.users ?? 6;
   const rounds = o.rounds ?? 30;
   const noise = o.noise ?? 0.1;
-  const parentDir = await resolveModelDir(o.dataDir, o.store.models.active() ?? undefined);
+  const parentDir = await resolveModelDir(o.dataDir, o.model ?? o.store.models.active() ?? undefined);
   const parentCard = await readCard(parentDir);
   const snapshotId = (parentCard.lineage as { snapshot?: string } | undefined)?.snapshot;
   if (!snapshotId || !o.store.snapshots.get(snapshotId)) {
@@ -203,7 +205,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const heldPrompts = prompts.filter((p) => splitOf(asked(p)) === 'heldout');
 
   // ------------------------------------------------------------------ the service, over real HTTP
-  const service = new ImagineService({ store: o.store, dataDir: o.dataDir, perMinute: 6000, burst: 1000, perUserJobs: 2, queueLimit: 256 });
+  const service = new ImagineService({ store: o.store, dataDir: o.dataDir, fixedModelDir: parentDir, perMinute: 6000, burst: 1000, perUserJobs: 2, queueLimit: 256 });
   const app = await buildApp({ service });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

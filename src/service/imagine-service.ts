@@ -55,6 +55,8 @@ export interface ServiceOptions {
   burst?: number;
   /** The model when no admin has promoted one (default: the committed default model). */
   defaultModelDir?: string;
+  /** Always this model, whatever an admin promoted (the simulated-users harness runs a given parent). */
+  fixedModelDir?: string;
   threads?: number;
   /** A reward model for best-of-n reranking, and n when the request does not say. */
   scorer?: { id: string; score: Scorer; candidates: number };
@@ -96,6 +98,7 @@ export class ImagineService {
 
   /** The folder of the model in use: the one an admin promoted, else the default. */
   modelDir(): string {
+    if (this.o.fixedModelDir) return this.o.fixedModelDir;
     const active = this.o.store.models.active();
     if (active) {
       const m = this.o.store.models.get(active);
