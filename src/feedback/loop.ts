@@ -22,6 +22,7 @@ import { exportAndRegister } from '../train/index.ts';
 import { pythonError, runPython, type PyEvent } from '../train/python.ts';
 import { readManifest, splitOf } from './pairs.ts';
 import { loadReward, REWARD_FORMAT, scoreImages, type Reward, type RewardCard } from './reward.ts';
+import type { Scorer } from '../service/imagine-service.ts';
 
 export function rewardsRoot(dataDir: string): string {
   return path.join(dataDir, 'rewards');
@@ -268,4 +269,28 @@ export function promotionRefusal(store: Store, modelId: string): string | null {
   if (!c.wins)
     return `${m.id} did not beat its parent ${c.parent}: it took ${(c.winRate * 100).toFixed(1)}% of ${c.pairs} head-to-head pairs (p = ${c.pValue.toFixed(3)}); a model is promoted only when it wins (> 50%, p < 0.05)`;
   return null;
+}
+
+/**
+ * The service's best-of-n scorer from a reward model: candidates (model-size RGB
+ * bytes) to planar [-1, 1], scored for the prompt. The reward model must share
+ * the generator's tokenizer (it was trained for that generator).
+ */
+export async function rewardScorer(dir: string, candidates: number): Promise<{ id: string; score: Scorer; candidates: number }> {
+  const reward = await loadReward(dir);
+  const score: Scorer = async (prompt, pixels, size) => {
+    const planar = pixels.map((px) => {
+      const f = new Float32Array(3 * size * size);
+      for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) f[c * size * size + i] = px[i * 3 + c]! / 127.5 - 1;
+      return f;
+    });
+    return scoreImages(reward, prompt, planar);
+  };
+  return { id: reward.card.id, score, candidates };
+}
+
+/** The newest reward model trained for this generator, or null. */
+export function rewardFor(dataDir: string, generatorId: string): string | null {
+  const r = listRewards(dataDir).filter((x) => x.card.generator === generatorId).pop();
+  return r?.path ?? null;
 }
