@@ -146,13 +146,18 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     await poll(() => tile(c, 1).getByRole('button', { name: 'Star' }).getAttribute('aria-pressed')).toBe('true');
 
     // Keyboard: 4 picks out the fourth image, P picks it (the pick moves), R then Escape leaves it as it was.
-    await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.locator('.generation-title').first().click();
     await page.keyboard.press('4');
     await poll(() => tile(c, 3).evaluate((el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement)).toBe(true);
     await page.keyboard.press('p');
     await poll(() => tile(c, 3).getByRole('button', { name: 'Pick' }).getAttribute('aria-pressed')).toBe('true');
     expect(await tile(c, 0).getByRole('button', { name: 'Pick' }).getAttribute('aria-pressed')).toBe('false');
+    await page.keyboard.press('r');
+    const reasons = tile(c, 3).getByRole('group', { name: 'Why not image 4?' });
+    await poll(() => reasons.getByRole('button', { name: 'Not what I asked for' }).evaluate((el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement)).toBe(true);
+    await page.keyboard.press('Escape');
+    await poll(() => reasons.count()).toBe(0);
+    expect(await tile(c, 3).getByRole('button', { name: 'Reject' }).evaluate((el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement)).toBe(true);
 
     const events = server.store.generations.feedbackFor(fox).map((e) => [e.index, e.kind, e.reason]);
     expect(events).toEqual([
