@@ -175,7 +175,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     await fav.waitFor();
     expect(await page.locator('[data-favourite]').count()).toBe(1);
     expect(await fav.locator('img').getAttribute('alt')).toBe('AI-generated image 2 of 4: a red fox in the snow');
-    await shot(page, '04-favourites');
+    await shot(page, '03-favourites');
     await page.getByRole('link', { name: 'Imagine', exact: true }).click();
   });
 
@@ -243,7 +243,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     const renard = card(page, (await byTitle('un renard roux').getAttribute('data-generation'))!);
     expect(await lake.getAttribute('data-status')).toBe('running');
     await poll(() => renard.locator('.status-line').textContent()).toContain('Waiting in line: position 1');
-    await shot(page, '05-queued', renard);
+    await shot(page, '04-queued', renard);
     await lake.getByRole('button', { name: 'Cancel' }).click();
     await poll(() => lake.getAttribute('data-status')).toBe('cancelled');
     expect(await lake.locator('.status-line').textContent()).toContain('Cancelled');
@@ -289,7 +289,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     await poll(() => refusal.textContent()).toContain('Yours: 1 being made now, 1 waiting (queue position 2).');
     const retry = refusal.getByRole('button', { name: /Try again in \d s/ });
     expect(await retry.isDisabled()).toBe(true);
-    await shot(page, '06-rate-limited', refusal);
+    await shot(page, '05-rate-limited', refusal);
     await page.unroute('**/api/generations');
     await refusal.getByRole('button', { name: 'Try again' }).click({ timeout: 10_000 });
     await lastCard(page).and(page.locator('[data-status="done"]')).waitFor({ timeout: 30_000 });
@@ -332,7 +332,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     expect(await page.getByRole('button', { name: 'Show older' }).count()).toBe(0);
     expect(await page.locator('.history-list').textContent()).toContain('a red fox in the snow');
     expect(await page.locator('[data-generation="gen-old-00"] .problem').textContent()).toContain('the server stopped before it was made');
-    await shot(page, '07-history');
+    await shot(page, '06-history');
   });
 
   it('explains the feedback terms and records the choice', async () => {
@@ -364,7 +364,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     for (const b of await card(p, id).locator('.actions button, .actions a').evaluateAll((els) => els.map((e) => (e as unknown as { getBoundingClientRect(): { height: number; width: number } }).getBoundingClientRect())))
       expect(Math.min(b.height, b.width)).toBeGreaterThanOrEqual(44);
     expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    await shot(p, '08-phone', card(p, id));
+    await shot(p, '07-phone', card(p, id));
     await phone.close();
   });
 
@@ -387,7 +387,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     expect(await p.locator('[data-chart="feedback"] canvas').getAttribute('aria-label')).toMatch(/\d+ pick/);
     expect(await p.locator('table.models').textContent()).toContain('model-dc30cad9bfa8ae467649');
     expect(await p.locator('table.models').textContent()).toMatch(/0\.5% \/ 0\.0%/);
-    await shot(p, '09-admin');
+    await shot(p, '08-admin');
     await admin.close();
   });
 
