@@ -55,7 +55,7 @@ from model import TextToImage, count_params  # noqa: E402
 from plots import loss_plot_png, sample_grid_png  # noqa: E402
 from png import PngError, decode_many  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
-from train import emit, lr_at, parse_overrides  # noqa: E402
+from train import apply_step, emit, lr_at, parse_overrides  # noqa: E402
 
 
 @dataclass
@@ -451,18 +451,7 @@ class Finetuner:
             rec["snapshotLoss"] = float(snap.detach())
             loss = loss + cfg.snapshot_weight * snap
             self.images_seen += cfg.snapshot_batch
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-        self.opt.step()
-        d = min(cfg.ema_decay, (1 + self.step) / (10 + self.step))
-        with torch.no_grad():
-            for k, v in self.model.state_dict().items():
-                e = self.ema[k]
-                if v.dtype.is_floating_point:
-                    e.mul_(d).add_(v.float(), alpha=1 - d)
-                else:
-                    e.copy_(v)
+        apply_step(self.model, self.opt, self.ema, loss, cfg.grad_clip, cfg.ema_decay, self.step)
         rec["loss"] = float(loss.detach())
         return rec
 

@@ -63,6 +63,22 @@ def model_config(cfg: TrainConfig, tok: Tokenizer) -> ModelConfig:
     )
 
 
+
+def apply_step(model, opt, ema: dict, loss, grad_clip: float, ema_decay: float, step: int) -> None:
+    """Backward, clip, the optimiser's step, then the EMA of the weights (its decay warms up over the first steps)."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    opt.step()
+    d = min(ema_decay, (1 + step) / (10 + step))
+    with torch.no_grad():
+        for k, v in model.state_dict().items():
+            e = ema[k]
+            if v.dtype.is_floating_point:
+                e.mul_(d).add_(v.float(), alpha=1 - d)
+            else:
+                e.copy_(v)
+
 def lr_at(cfg: TrainConfig, step: int) -> float:
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
@@ -234,18 +250,7 @@ class Trainer:
                 return self.net(xt, t.to(self.device), ids)
 
         loss = flow.loss(velocity, x, self.gen)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-        self.opt.step()
-        d = min(cfg.ema_decay, (1 + self.step) / (10 + self.step))
-        with torch.no_grad():
-            for k, v in self.model.state_dict().items():
-                e = self.ema[k]
-                if v.dtype.is_floating_point:
-                    e.mul_(d).add_(v.float(), alpha=1 - d)
-                else:
-                    e.copy_(v)
+        apply_step(self.model, self.opt, self.ema, loss, cfg.grad_clip, cfg.ema_decay, self.step)
         value = loss.detach().float()
         if self.world > 1:
             dist.all_reduce(value)
