@@ -130,3 +130,14 @@ export function table(rows: (string | number)[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => String(r[c] ?? '').length)));
   return rows.map((r) => r.map((v, c) => (typeof v === 'number' ? String(v).padStart(widths[c]!) : String(v).padEnd(widths[c]!))).join('  ')).join('\n');
 }
+
+/** `--set KEY=VALUE` options as a record (trainer config overrides). */
+export function setOverrides(kvs: readonly string[] | undefined): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const kv of kvs ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`--set needs KEY=VALUE, got "${kv}"`);
+    overrides[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return overrides;
+}

@@ -12,7 +12,7 @@ import { createFeedbackSet, feedbackWithdrawals, listFeedbackSets, resolveFeedba
 import { reportMarkdown, simulate, writeReport } from '../feedback/simulate.ts';
 import { FileMediaStore } from '../store/media-files.ts';
 import type { PyEvent } from '../train/python.ts';
-import { COMMON_HELP, intOption, openContext, out, parse, table, type Context } from './common.ts';
+import { COMMON_HELP, setOverrides, intOption, openContext, out, parse, table, type Context } from './common.ts';
 import type { Command } from './command.ts';
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)}%`);
@@ -130,12 +130,7 @@ ${COMMON_HELP}`,
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (values.method !== 'dpo' && values.method !== 'rwr') throw new UsageError(`--method must be dpo or rwr, got "${values.method}"`);
-    const overrides: Record<string, string> = {};
-    for (const kv of values.set ?? []) {
-      const i = kv.indexOf('=');
-      if (i <= 0) throw new UsageError(`--set needs KEY=VALUE, got "${kv}"`);
-      overrides[kv.slice(0, i)] = kv.slice(i + 1);
-    }
+    const overrides = setOverrides(values.set);
     const ctx = openContext(values);
     const abort = new AbortController();
     const onSignal = () => abort.abort();

@@ -1,6 +1,6 @@
 import { UsageError, VitrineError } from '../core/errors.ts';
 import { train } from '../train/index.ts';
-import { COMMON_HELP, intOption, openContext, out, parse } from './common.ts';
+import { COMMON_HELP, setOverrides, intOption, openContext, out, parse } from './common.ts';
 import type { Command } from './command.ts';
 
 export const trainCommand: Command = {
@@ -36,12 +36,7 @@ ${COMMON_HELP}`,
       init: { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const overrides: Record<string, string> = {};
-    for (const kv of values.set ?? []) {
-      const i = kv.indexOf('=');
-      if (i <= 0) throw new UsageError(`--set needs KEY=VALUE, got "${kv}"`);
-      overrides[kv.slice(0, i)] = kv.slice(i + 1);
-    }
+    const overrides = setOverrides(values.set);
     const maxMinutes = values['max-minutes'] === undefined ? undefined : intOption(values['max-minutes'], 'max-minutes', 0, 1, 100000);
     const ctx = openContext(values);
     const abort = new AbortController();
