@@ -57,7 +57,7 @@ describe('POST /api/generations', () => {
     expect(g.status).toBe('done');
     expect(g.images).toHaveLength(4);
     expect(g.images[0]).toEqual({
-      index: 0, url: `/api/generations/${g.id}/images/0`, downloadUrl: `/api/generations/${g.id}/images/0?download=1`, candidate: 0, score: null, favourite: false,
+      index: 0, url: `/api/generations/${g.id}/images/0`, downloadUrl: `/api/generations/${g.id}/images/0?download=1`, candidate: 0, score: null, favourite: false, verdict: null, reason: null,
     });
   });
 
@@ -339,6 +339,9 @@ describe('POST /api/feedback', () => {
     expect((await feedback({ generation: done, index: 0, kind: 'variation' })).statusCode).toBe(201);
     const events = env.store.generations.feedbackFor(done).slice(before);
     expect(events.map((e) => [e.kind, e.index, e.reason])).toEqual([['pick', 1, null], ['reject', 3, 'wrong-colours'], ['keep', 0, null], ['variation', 0, null]]);
+    // The generation says them back (a page shows them again after a reload).
+    const g = (await env.inject({ method: 'GET', url: `/api/generations/${done}`, headers: alice })).json();
+    expect(g.images.map((i: { verdict: string | null; reason: string | null }) => [i.verdict, i.reason])).toEqual([[null, null], ['pick', null], [null, null], ['reject', 'wrong-colours']]);
   });
 
   it('a rejection needs a known reason, only a rejection has one, and the image must be yours and exist', async () => {

@@ -28,6 +28,8 @@ describe('what a pair means', () => {
   it('the latest pick or rejection of an image wins; keeps, downloads, variations and favourites in force make it kept', () => {
     const v = verdicts([ev(1, 0, 'pick'), ev(2, 0, 'reject'), ev(3, 1, 'download'), ev(4, 2, 'favourite'), ev(5, 2, 'unfavourite'), ev(6, 3, 'reject'), ev(7, 3, 'pick')]);
     expect([...v.entries()].sort()).toEqual([[0, 'reject'], [1, 'keep'], [3, 'pick']]);
+    const twice = verdicts([ev(1, 0, 'pick'), ev(2, 1, 'pick'), ev(3, 2, 'reject')]);
+    expect([...twice.entries()].sort()).toEqual([[0, 'keep'], [1, 'pick'], [2, 'reject']]);
   });
   it('pick > reject, pick > untouched, keep > reject; only the owner’s events count', () => {
     const g = gen('g', 'u1', 'imagine a cat', ['a', 'b', 'c', 'd']);

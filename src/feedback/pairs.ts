@@ -81,7 +81,8 @@ type Verdict = 'pick' | 'reject' | 'keep';
 
 /**
  * What the owner finally thinks of each image of one generation. The latest of
- * pick / reject wins (people change their minds); keep, download, variation and
+ * pick / reject wins (people change their minds), one image is the pick (a later
+ * pick of another demotes it to kept); keep, download, variation and
  * a favourite still in force make an image "kept" unless it was picked or rejected.
  */
 export function verdicts(events: readonly FeedbackEvent[]): Map<number, Verdict> {
@@ -90,7 +91,11 @@ export function verdicts(events: readonly FeedbackEvent[]): Map<number, Verdict>
   const fav = new Map<number, boolean>();
   const kept = new Set<number>();
   for (const e of [...events].sort((a, b) => a.id - b.id)) {
-    if (e.kind === 'pick' || e.kind === 'reject') strong.set(e.index, { v: e.kind, id: e.id });
+    if (e.kind === 'pick') {
+      // "This is the one": a later pick of another image demotes an earlier one to kept.
+      for (const [i, st] of strong) if (st.v === 'pick' && i !== e.index) (strong.delete(i), kept.add(i));
+      strong.set(e.index, { v: 'pick', id: e.id });
+    } else if (e.kind === 'reject') strong.set(e.index, { v: 'reject', id: e.id });
     else if (e.kind === 'favourite') fav.set(e.index, true);
     else if (e.kind === 'unfavourite') fav.set(e.index, false);
     else kept.add(e.index); // keep, download, variation

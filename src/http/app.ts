@@ -14,6 +14,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ServiceError, VitrineError } from '../core/errors.ts';
 import { lastComparison, promotionRefusal } from '../feedback/loop.ts';
+import { verdicts } from '../feedback/pairs.ts';
 import { DIRECT_KINDS, recordFeedback, REJECT_REASONS, setFavourite } from '../feedback/events.ts';
 import { readCard } from '../imagine/model.ts';
 import { authenticate, checkLogin, FEEDBACK_TERMS_VERSION, issueCredential } from '../service/auth.ts';
@@ -58,6 +59,8 @@ const imageSchema = {
     candidate: { type: 'integer' },
     score: { type: ['number', 'null'] },
     favourite: { type: 'boolean' },
+    verdict: { type: ['string', 'null'], enum: ['pick', 'reject', null], description: 'what the owner said last: the pick, or a rejection' },
+    reason: { type: ['string', 'null'], description: 'the rejection reason' },
   },
 } as const;
 
@@ -192,6 +195,10 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   const publicGeneration = (g: Generation): Record<string, unknown> => {
     const favs = new Set(store.generations.favourites(g.userId).filter((f) => f.generationId === g.id).map((f) => f.index));
+    // The owner's pick and rejections, so a page shows them again after a reload.
+    const own = store.generations.feedbackFor(g.id).filter((e) => e.userId === g.userId);
+    const verdict = verdicts(own);
+    const rejectReason = new Map(own.filter((e) => e.kind === 'reject').map((e) => [e.index, e.reason]));
     return {
       id: g.id,
       prompt: g.prompt,
@@ -211,6 +218,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         candidate: i.candidate,
         score: i.score,
         favourite: favs.has(i.index),
+        verdict: verdict.get(i.index) === 'pick' || verdict.get(i.index) === 'reject' ? verdict.get(i.index) : null,
+        reason: verdict.get(i.index) === 'reject' ? (rejectReason.get(i.index) ?? null) : null,
       })),
       events: `/api/generations/${g.id}/events`,
     };

@@ -43,6 +43,9 @@ export interface GenerationImage {
   candidate: number;
   score: number | null;
   favourite: boolean;
+  /** What the owner said last about this image (kept by the server, so it survives a reload). */
+  verdict?: 'pick' | 'reject' | null;
+  reason?: string | null;
 }
 
 export interface Generation {

@@ -12,7 +12,10 @@ import { go, opinionKey, opinions, pick, prefs, reject, route, setFavourite, var
 import { Icon } from './icons.tsx';
 import { showLightbox } from './Lightbox.tsx';
 
-const NONE = { picked: false, rejected: null };
+function fromServer(image: GenerationImage): { picked: boolean; rejected: RejectReason | null } {
+  const rejected = image.verdict === 'reject' && (REJECT_REASONS as readonly string[]).includes(image.reason ?? '') ? (image.reason as RejectReason) : null;
+  return { picked: image.verdict === 'pick', rejected };
+}
 
 export function downloadHref(image: GenerationImage, withPrompt: boolean): string {
   return withPrompt ? image.downloadUrl : `${image.downloadUrl}&prompt=0`;
@@ -23,7 +26,8 @@ export function altText(g: Generation, index: number): string {
 }
 
 export function ImageTile({ g, image }: { g: Generation; image: GenerationImage }) {
-  const op = useObservable(opinions).get(opinionKey(g.id, image.index)) ?? NONE;
+  // What was said in this page wins; else what the server remembers (after a reload).
+  const op = useObservable(opinions).get(opinionKey(g.id, image.index)) ?? fromServer(image);
   const p = useObservable(prefs);
   const [rejecting, setRejecting] = useState(false);
   const rejectButton = useRef<HTMLButtonElement>(null);
