@@ -473,12 +473,17 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   }
 
   // ---------------------------------------------------------------- models and admin
+  // Stored evaluations, else the figures in the model's card (a committed model registered from its card has those).
+  const evalsOf = (m: { id: string; card: Record<string, unknown> }) => {
+    const stored = store.models.evals(m.id).map((e) => ({ judge: e.judgeId, at: e.createdAt, results: e.results }));
+    return stored.length || !m.card.eval ? stored : [{ judge: 'card', at: '', results: m.card.eval as Record<string, unknown> }];
+  };
   app.get('/api/models', { schema: { summary: 'The models: which one is in use, their lineage and evaluation figures' }, preValidation: requireUser }, async () => {
     const inUse = await readCard(service.modelDir());
     const registered = store.models.list();
     const models = registered.map((m) => ({
       id: m.id, createdAt: m.createdAt, snapshot: m.snapshotId, parent: m.parentId, config: m.configName, imagesSeen: m.imagesSeen,
-      evals: store.models.evals(m.id).map((e) => ({ judge: e.judgeId, at: e.createdAt, results: e.results })), inUse: m.id === inUse.id,
+      evals: evalsOf(m), inUse: m.id === inUse.id,
     }));
     if (!registered.some((m) => m.id === inUse.id)) models.unshift({ id: inUse.id, createdAt: '', snapshot: String(inUse.lineage?.snapshot ?? ''), parent: null, config: String(inUse.lineage?.config ?? ''), imagesSeen: Number(inUse.training?.imagesSeen ?? 0), evals: inUse.eval ? [{ judge: 'card', at: '', results: inUse.eval }] : [], inUse: true });
     return { inUse: inUse.id, reranker: service.rerankerId, models };
