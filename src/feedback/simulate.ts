@@ -201,7 +201,6 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const score = makeScorer(j);
   const prompts = loadPrompts().filter((p) => j.classIndex.has(p.emoji));
   const asked = (p: EvalPrompt) => `imagine ${p.text}`;
-  const trainPrompts = prompts.filter((p) => splitOf(asked(p)) === 'train');
   const heldPrompts = prompts.filter((p) => splitOf(asked(p)) === 'heldout');
 
   // ------------------------------------------------------------------ the service, over real HTTP
@@ -233,7 +232,9 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
       await Promise.all(
         users.map(async (u) => {
           const c = new Client(base, u.cookie);
-          const p = trainPrompts[Math.floor(rng.next() * trainPrompts.length)]!;
+          // Any prompt: feedback on a held-out one is recorded like any other, and the set's
+          // split keeps it out of training (it is what held-out accuracy is measured on).
+          const p = prompts[Math.floor(rng.next() * prompts.length)]!;
           const { generation } = await c.ok<{ generation: PublicGeneration }>('POST', '/api/generations', { prompt: asked(p), ...(o.steps ? { steps: o.steps } : {}) });
           const end = await c.follow(`/api/generations/${generation.id}/events`);
           if (end.type !== 'done') throw new VitrineError(`${u.name}: generation ${generation.id} ended ${end.type} (${String(end.error ?? '')})`);
