@@ -35,7 +35,6 @@ import math
 import os
 import platform
 import random
-import re
 import signal
 import sys
 import time
@@ -55,6 +54,7 @@ from model import TextToImage, count_params  # noqa: E402
 from plots import loss_plot_png, sample_grid_png  # noqa: E402
 from png import PngError, decode_many  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
+from reward import prompt_text  # noqa: E402
 from train import apply_step, emit, lr_at, parse_overrides  # noqa: E402
 
 
@@ -140,11 +140,6 @@ class FeedbackSet:
 
     def indices(self, split: str) -> np.ndarray:
         return np.nonzero(self.split == split)[0]
-
-
-def prompt_text(prompt: str) -> str:
-    """The prompt as the model saw it: without its leading "imagine" (src/imagine/index.ts does the same)."""
-    return re.sub(r"^imagine\b[\s:,.!-]*", "", prompt.strip(), flags=re.IGNORECASE).strip()
 
 
 def read_feedback_set(folder: str, image_size: int) -> FeedbackSet:

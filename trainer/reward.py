@@ -87,15 +87,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import box_resize  # noqa: E402
 from png import PngError, decode_many  # noqa: E402
 from tokenizer import PAD, Tokenizer  # noqa: E402
+from model import count_params  # noqa: E402
+from train import emit  # noqa: E402
 
 FORMAT = "vitrine-reward-model"
 VERSION = 1
 SET_FORMAT = "vitrine-feedback-set"
 SPLITS = ("train", "heldout")
-
-
-def emit(event: str, **fields: object) -> None:
-    print(json.dumps({"event": event, **fields}), flush=True)
 
 
 class FeedbackSetError(ValueError):
@@ -257,10 +255,6 @@ class Reward(nn.Module):
         i, t = self.image_features(image), self.text_features(ids)
         match = (F.normalize(i, dim=1) * F.normalize(t, dim=1)).sum(dim=1)
         return self.SCALE * match + self.TASTE * torch.tanh(self.taste(i).squeeze(1))
-
-
-def count_params(m: nn.Module) -> int:
-    return sum(p.numel() for p in m.parameters())
 
 
 def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
