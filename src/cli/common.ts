@@ -141,3 +141,18 @@ export function setOverrides(kvs: readonly string[] | undefined): Record<string,
   }
   return overrides;
 }
+
+/** Ctrl-C or SIGTERM aborts the returned signal (the trainer then checkpoints and exits); `release` unhooks it. */
+export function abortOnSignals(): { signal: AbortSignal; release(): void } {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: abort.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

@@ -12,7 +12,7 @@ import { createFeedbackSet, feedbackWithdrawals, listFeedbackSets, resolveFeedba
 import { reportMarkdown, simulate, writeReport } from '../feedback/simulate.ts';
 import { FileMediaStore } from '../store/media-files.ts';
 import type { PyEvent } from '../train/python.ts';
-import { COMMON_HELP, setOverrides, intOption, openContext, out, parse, table, type Context } from './common.ts';
+import { COMMON_HELP, abortOnSignals, setOverrides, intOption, openContext, out, parse, table, type Context } from './common.ts';
 import type { Command } from './command.ts';
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)}%`);
@@ -132,10 +132,7 @@ ${COMMON_HELP}`,
     if (values.method !== 'dpo' && values.method !== 'rwr') throw new UsageError(`--method must be dpo or rwr, got "${values.method}"`);
     const overrides = setOverrides(values.set);
     const ctx = openContext(values);
-    const abort = new AbortController();
-    const onSignal = () => abort.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const abort = abortOnSignals();
     try {
       const set = resolveFeedbackSet(ctx.dataDir, values.feedback ?? 'latest');
       const r = await finetune({
@@ -151,8 +148,7 @@ ${COMMON_HELP}`,
       out(ctx.json, r, () => `Model ${r.model.id} (parent ${r.model.parentId ?? (r.model.card.lineage as { parent?: string }).parent}, feedback ${set.id})\n  ${r.model.path}\nNext: vitrine compare ${r.model.id}`);
       return 0;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      abort.release();
       ctx.close();
     }
   },

@@ -1,6 +1,6 @@
 import { UsageError, VitrineError } from '../core/errors.ts';
 import { train } from '../train/index.ts';
-import { COMMON_HELP, setOverrides, intOption, openContext, out, parse } from './common.ts';
+import { COMMON_HELP, abortOnSignals, setOverrides, intOption, openContext, out, parse } from './common.ts';
 import type { Command } from './command.ts';
 
 export const trainCommand: Command = {
@@ -39,10 +39,7 @@ ${COMMON_HELP}`,
     const overrides = setOverrides(values.set);
     const maxMinutes = values['max-minutes'] === undefined ? undefined : intOption(values['max-minutes'], 'max-minutes', 0, 1, 100000);
     const ctx = openContext(values);
-    const abort = new AbortController();
-    const onSignal = () => abort.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const abort = abortOnSignals();
     try {
       const snaps = ctx.store.snapshots.list();
       const snapshotId = values.snapshot ?? snaps[snaps.length - 1]?.id;
@@ -83,8 +80,7 @@ ${COMMON_HELP}`,
       );
       return 0;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      abort.release();
       ctx.close();
     }
   },
