@@ -42,7 +42,7 @@ def load_run(run: str) -> tuple[TextToImage, dict, Tokenizer]:
     path = os.path.join(run, "final.pt")
     if not os.path.exists(path):
         raise SystemExit(f"{run}: no final.pt (training has not finished; run it again to resume)")
-    s = torch.load(path, map_location="cpu")
+    s = torch.load(path, map_location="cpu", weights_only=False)
     mc = dict(s["model_config"])
     mc["channels"] = tuple(mc["channels"])
     mc["cross_attention_levels"] = tuple(mc["cross_attention_levels"])

@@ -339,7 +339,7 @@ class Finetuner:
     def load(self) -> bool:
         if not os.path.exists(self.ckpt_path):
             return False
-        s = torch.load(self.ckpt_path, map_location="cpu")
+        s = torch.load(self.ckpt_path, map_location="cpu", weights_only=False)
         for key, have, what in (("init", self.parent_id, "started from"), ("feedback_set", self.set.id, "trained on"),
                                 ("snapshot", self.mixed_snapshot, "mixed in the snapshot")):
             if s.get(key) != have:

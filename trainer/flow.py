@@ -15,8 +15,10 @@ Velocity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (x_t, t) -> v
 
 
 def sample_t(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Logit-normal times (SD3): more training where the velocity is hardest to predict, mid-way."""
-    return torch.sigmoid(torch.randn(n, generator=generator))
+    """Logit-normal times (SD3): more training where the velocity is hardest to predict, mid-way.
+    Drawn on the generator's device (a CUDA generator keeps the draw on the GPU)."""
+    device = generator.device if generator is not None else None
+    return torch.sigmoid(torch.randn(n, generator=generator, device=device))
 
 
 def interpolate(x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -25,8 +27,9 @@ def interpolate(x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch
 
 
 def loss(velocity: Velocity, x0: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    noise = torch.randn(x0.shape, generator=generator, dtype=torch.float32).to(x0.dtype)
-    t = sample_t(x0.shape[0], generator)
+    device = generator.device if generator is not None else x0.device
+    noise = torch.randn(x0.shape, generator=generator, dtype=torch.float32, device=device).to(x0.device, x0.dtype)
+    t = sample_t(x0.shape[0], generator).to(x0.device)
     v = velocity(interpolate(x0, noise, t), t)
     return (v.float() - (noise.float() - x0.float())).pow(2).mean()
 

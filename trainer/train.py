@@ -72,12 +72,16 @@ def apply_step(model, opt, ema: dict, loss, grad_clip: float, ema_decay: float, 
     opt.step()
     d = min(ema_decay, (1 + step) / (10 + step))
     with torch.no_grad():
+        # One fused update over every float tensor (hundreds of tiny kernels on a GPU otherwise).
+        floats_e, floats_v = [], []
         for k, v in model.state_dict().items():
-            e = ema[k]
             if v.dtype.is_floating_point:
-                e.mul_(d).add_(v.float(), alpha=1 - d)
+                floats_e.append(ema[k])
+                floats_v.append(v.float())
             else:
-                e.copy_(v)
+                ema[k].copy_(v)
+        torch._foreach_mul_(floats_e, d)
+        torch._foreach_add_(floats_e, floats_v, alpha=1 - d)
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
     if step < cfg.warmup_steps:
@@ -148,6 +152,11 @@ class Trainer:
         t0 = time.time()
         self.corpus = Corpus(paths, cfg.image_size, self.rank, self.world)
         emit("data", items=len(self.corpus), seconds=round(time.time() - t0, 2), rank=self.rank)
+        # On a GPU the whole corpus lives in its memory (100 MB at demo scale): a batch is one gather there.
+        self.images = torch.from_numpy(self.corpus.images).to(self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        self._encoded: dict[str, np.ndarray] = {}  # caption text -> token ids (a caption recurs every epoch)
         self.mcfg = model_config(cfg, self.tok)
         self.model, self.ema, self.opt = build(cfg, self.mcfg, self.device)
         if parent is not None:
@@ -164,7 +173,8 @@ class Trainer:
         self.history: list[dict] = []
         self.rng = np.random.default_rng([cfg.seed, self.rank])
         self.crng = random.Random(cfg.seed * 1000 + self.rank)
-        self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + self.rank + 1)
+        # Noise and times are drawn on the training device, so a GPU step never waits for the CPU.
+        self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed * 1000 + self.rank + 1)
         self.stop = False
 
     # -- checkpoints ---------------------------------------------------------
@@ -199,7 +209,7 @@ class Trainer:
     def load(self) -> bool:
         if not os.path.exists(self.ckpt_path):
             return False
-        s = torch.load(self.ckpt_path, map_location="cpu")
+        s = torch.load(self.ckpt_path, map_location="cpu", weights_only=False)
         if s.get("init") != self.parent_id:
             raise SystemExit(f"{self.ckpt_path}: started from {s.get('init') or 'random weights'}, not "
                              f"{self.parent_id or 'random weights'}; use another --out")
@@ -222,7 +232,15 @@ class Trainer:
         return True
 
     # -- one step ------------------------------------------------------------
+    def encode(self, text: str) -> np.ndarray:
+        ids = self._encoded.get(text)
+        if ids is None:
+            ids = self._encoded[text] = np.asarray(self.tok.encode(text), dtype=np.int64)
+        return ids
+
     def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images and caption ids of one batch, on the training device. On a GPU the copies are
+        asynchronous (pinned memory), so the next batch is prepared while the GPU runs this one."""
         cfg = self.cfg
         idx = self.rng.integers(0, len(self.corpus), cfg.batch_size)
         texts = []
@@ -231,14 +249,18 @@ class Trainer:
                 texts.append("")
             else:
                 texts.append(augment_caption(self.crng.choice(self.corpus.captions[i]), self.crng, cfg.word_drop))
-        x = torch.from_numpy(self.corpus.images[idx])
-        ids = torch.tensor([self.tok.encode(t) for t in texts], dtype=torch.long)
-        return x, ids
+        idx_t = torch.from_numpy(idx)
+        ids = torch.from_numpy(np.stack([self.encode(t) for t in texts]))
+        if self.device.type == "cuda":
+            idx_t = idx_t.pin_memory().to(self.device, non_blocking=True)
+            ids = ids.pin_memory().to(self.device, non_blocking=True)
+        return self.images[idx_t], ids
 
-    def train_step(self) -> float:
+    def train_step(self) -> torch.Tensor:
+        """One optimisation step; returns the loss as a tensor on the device (reading it would
+        make the CPU wait for the GPU every step)."""
         cfg = self.cfg
         x, ids = self.batch()
-        x, ids = x.to(self.device), ids.to(self.device)
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         for g in self.opt.param_groups:
@@ -251,7 +273,10 @@ class Trainer:
 
         loss = flow.loss(velocity, x, self.gen)
         apply_step(self.model, self.opt, self.ema, loss, cfg.grad_clip, cfg.ema_decay, self.step)
-        value = loss.detach().float()
+        return loss.detach().float()
+
+    def mean_loss(self, window: list[torch.Tensor]) -> float:
+        value = torch.stack(window).mean()
         if self.world > 1:
             dist.all_reduce(value)
             value /= self.world
@@ -285,7 +310,23 @@ class Trainer:
         return path
 
     # -- the loop ------------------------------------------------------------
-    def run(self, max_seconds: float | None, stop_after: int | None = None) -> None:
+    def fit_steps(self, seconds: float, spent: float, probe_steps: int) -> None:
+        """--fit-seconds: sets the run's length so that training ends within `seconds` of its start,
+        from the pace of the steps run so far (the first ones, slowed by warm-up, excluded by the
+        caller). The learning-rate schedule then follows the new length, as on a resume with
+        another `steps`."""
+        per_step = spent / max(1, probe_steps)
+        left = max(0.0, seconds - (time.time() - self.started))
+        steps = self.step + int(left * 0.97 / per_step)  # 3 % for checkpoints, samples and the export
+        if self.world > 1:
+            t = torch.tensor([float(steps)])
+            dist.all_reduce(t, op=dist.ReduceOp.MIN)
+            steps = int(t.item())
+        self.cfg.steps = max(self.step + 1, steps)
+        if self.rank == 0:
+            emit("fit", steps=self.cfg.steps, secondsPerStep=round(per_step, 5), seconds=seconds)
+
+    def run(self, max_seconds: float | None, stop_after: int | None = None, fit_seconds: float | None = None) -> None:
         cfg = self.cfg
         resumed = self.load()
         if self.world > 1:
@@ -296,7 +337,10 @@ class Trainer:
             emit("start", step=self.step, steps=cfg.steps, resumed=resumed, params=count_params(self.model), init=self.parent_id,
                  world=self.world, threads=torch.get_num_threads(), snapshot=self.snapshot_id, config=self.config_name)
         started, first = time.time(), self.step
+        self.started = started
         last_t, last_images, window = time.time(), self.images_seen, []
+        # --fit-seconds: the pace is measured over steps 20..70 of this run (the first ones pay for warm-up).
+        probe_from, probe_to, probe_t0 = first + 20, first + 70, 0.0
         while self.step < cfg.steps:
             t0 = time.time()
             loss = self.train_step()
@@ -304,10 +348,17 @@ class Trainer:
             self.images_seen += cfg.batch_size * self.world
             self.train_seconds += time.time() - t0
             window.append(loss)
+            if fit_seconds is not None and self.step in (probe_from, probe_to):
+                if self.device.type == "cuda":
+                    torch.cuda.synchronize()
+                if self.step == probe_from:
+                    probe_t0 = time.time()
+                else:
+                    self.fit_steps(fit_seconds, time.time() - probe_t0, probe_to - probe_from)
             if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                 now = time.time()
                 ips = (self.images_seen - last_images) / max(1e-9, now - last_t)
-                rec = {"step": self.step, "loss": sum(window) / len(window), "lr": lr_at(cfg, self.step - 1),
+                rec = {"step": self.step, "loss": self.mean_loss(window), "lr": lr_at(cfg, self.step - 1),
                        "images": self.images_seen, "imagesPerSecond": ips, "seconds": self.train_seconds}
                 self.history.append(rec)
                 window = []
@@ -383,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value")
     ap.add_argument("--max-seconds", type=float, default=None, help="stop (resumable) after this long")
     ap.add_argument("--stop-after", type=int, default=None, help="stop (resumable) after this many steps")
+    ap.add_argument("--fit-seconds", type=float, default=None,
+                    help="set the number of steps, from the measured pace, so that the run ends within this long")
     ap.add_argument("--init", default=None, metavar="MODEL_DIR", help="start from an exported model's weights")
     a = ap.parse_args(argv)
     cfg, name = load_config(a.config, parse_overrides(a.set))
@@ -393,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    tr.run(a.max_seconds, a.stop_after)
+    tr.run(a.max_seconds, a.stop_after, a.fit_seconds)
     if dist.is_initialized():
         dist.destroy_process_group()
     return 0 if tr.step >= cfg.steps else 3

@@ -1,12 +1,13 @@
 import { UsageError, VitrineError } from '../core/errors.ts';
-import { train } from '../train/index.ts';
+import { importRun, train } from '../train/index.ts';
 import { COMMON_HELP, abortOnSignals, setOverrides, intOption, openContext, out, parse } from './common.ts';
 import type { Command } from './command.ts';
 
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a text-to-image model on a snapshot (PyTorch), export it to ONNX, register its lineage',
-  usage: `vitrine train [--snapshot ID] [--config NAME] [--init MODEL] [--set KEY=VALUE]... [--max-minutes N] [--fresh] [--json]
+  usage: `vitrine train --import-run DIR [--json]
+       vitrine train [--snapshot ID] [--config NAME] [--init MODEL] [--set KEY=VALUE]... [--max-minutes N] [--fresh] [--json]
 
 Trains with trainer/train.py (Debian's python3-torch; VITRINE_PYTHON names
 another interpreter) on the snapshot (default: the newest), then exports the
@@ -24,6 +25,9 @@ after an interruption and training resumes where it stopped.
   --set KEY=VALUE  override one config value (for example --set steps=100)
   --max-minutes N  stop after N minutes with a checkpoint (resume later)
   --fresh          discard the run folder and start again
+  --import-run DIR export and register a run trained elsewhere (a GPU machine:
+                   trainer/gpu-run.sh, then trainer/transfer.py unpack); the
+                   snapshot it names must be in this store
 
 ${COMMON_HELP}`,
   async run(argv) {
@@ -34,6 +38,7 @@ ${COMMON_HELP}`,
       'max-minutes': { type: 'string' },
       fresh: { type: 'boolean', default: false },
       init: { type: 'string' },
+      'import-run': { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const overrides = setOverrides(values.set);
@@ -44,8 +49,9 @@ ${COMMON_HELP}`,
       const snaps = ctx.store.snapshots.list();
       const snapshotId = values.snapshot ?? snaps[snaps.length - 1]?.id;
       if (!snapshotId) throw new VitrineError('No snapshot to train on: run `vitrine snapshot` first (or `vitrine start`)');
+      const imported = values['import-run'];
       const bar = ctx.progress('train');
-      const r = await train({
+      const r = imported ? { ...(await importRun({ dataDir: ctx.dataDir, store: ctx.store }, imported)), runDir: imported } : await train({
         dataDir: ctx.dataDir,
         store: ctx.store,
         snapshotId,

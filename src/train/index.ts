@@ -115,6 +115,25 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   return { ...(await exportAndRegister(o, runDir, snap.id, snap.policyVersion)), runDir };
 }
 
+/**
+ * Exports and registers a run trained on another machine (a GPU, see trainer/gpu-run.sh and
+ * trainer/transfer.py): the run folder must hold final.pt, tokenizer.json and training.json,
+ * and the snapshot it names must be in this store, so the lineage is complete.
+ */
+export async function importRun(
+  o: Pick<TrainOptions, 'dataDir' | 'store' | 'onEvent'>,
+  runDir: string,
+): Promise<{ status: 'trained'; model: ModelRecord; created: boolean }> {
+  for (const f of ['final.pt', 'tokenizer.json', 'training.json']) {
+    if (!existsSync(path.join(runDir, f))) throw new VitrineError(`${runDir}: no ${f} (not a finished run; trainer/transfer.py unpack makes one)`);
+  }
+  const t = JSON.parse(await readFile(path.join(runDir, 'training.json'), 'utf8')) as { snapshot?: string; config?: string };
+  if (!t.snapshot || !t.config) throw new VitrineError(`${runDir}/training.json: no snapshot or config recorded`);
+  const snap = o.store.snapshots.get(t.snapshot);
+  if (!snap) throw new VitrineError(`${runDir}: trained on snapshot ${t.snapshot}, which this store does not hold (the lineage would be broken)`);
+  return exportAndRegister({ ...o, config: t.config }, runDir, snap.id, snap.policyVersion);
+}
+
 /** Exports the finished run into DATA/models/<id>/ (written aside, renamed into place) and registers it. */
 export async function exportAndRegister(
   o: Pick<TrainOptions, 'dataDir' | 'store' | 'config' | 'onEvent'>,
