@@ -310,14 +310,20 @@ describe('models and admin', () => {
     const never = await promote('model-child');
     expect(never.statusCode).toBe(409);
     expect(never.json().error.message).toContain('not been compared');
-    const c = { child: 'model-child', parent: CARD_ID, judge: 'reward-x', prompts: 10, pairs: 40, childWins: 19, ties: 0, winRate: 19 / 40, pValue: signTestP(19, 40), wins: false, at: '2026-01-03T00:00:00.000Z' };
+    const c = { child: 'model-child', parent: CARD_ID, judge: 'reward-x', prompts: 10, pairs: 40, childWins: 19, ties: 0, winRate: 19 / 40, pValue: signTestP(19, 40), judgeIndependent: true, wins: false, at: '2026-01-03T00:00:00.000Z' };
     recordComparison(env.store, c);
     const lost = await promote('model-child');
     expect(lost.statusCode).toBe(409);
     expect(lost.json().error.message).toContain('did not beat its parent');
     expect(lost.json().error.comparison).toMatchObject({ winRate: 19 / 40 });
     expect(env.store.models.active()).toBe(before);
-    recordComparison(env.store, { ...c, childWins: 30, winRate: 0.75, pValue: signTestP(30, 40), wins: true, at: '2026-01-04T00:00:00.000Z' });
+    // A win before a reward model that learnt from the child's own kind of pairs does not count.
+    recordComparison(env.store, { ...c, childWins: 30, winRate: 0.75, pValue: signTestP(30, 40), judgeIndependent: false, wins: true, at: '2026-01-04T00:00:00.000Z' });
+    const flattered = await promote('model-child');
+    expect(flattered.statusCode).toBe(409);
+    expect(flattered.json().error.message).toContain('independent judge');
+    expect(env.store.models.active()).toBe(before);
+    recordComparison(env.store, { ...c, childWins: 30, winRate: 0.75, pValue: signTestP(30, 40), wins: true, at: '2026-01-05T00:00:00.000Z' });
     const won = await promote('model-child');
     expect(won.statusCode).toBe(200);
     expect(env.store.models.active()).toBe('model-child');

@@ -331,6 +331,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--widths", default="16,32,64", help="conv channels per stage (comma-separated)")
     ap.add_argument("--dim", type=int, default=64, help="image and prompt feature size")
+    ap.add_argument("--learn-split", choices=SPLITS, default="train",
+                    help="the pairs to learn from; the other split measures the accuracy. \"heldout\" makes a judge for "
+                         "comparisons: the split is a function of the prompt, so it never saw a prompt any fine-tuned "
+                         "model learnt from")
     ap.add_argument("--reference", default=None, help="also write inputs and PyTorch scores here (ONNX parity tests)")
     a = ap.parse_args(argv)
 
@@ -358,11 +362,12 @@ def main(argv: list[str] | None = None) -> dict:
     rejected = torch.tensor([image_index[r["rejected"]] for r in fs.pairs])
     prompt = torch.tensor([prompt_index[r["prompt"]] for r in fs.pairs])
     weight = torch.tensor([float(r["weight"]) for r in fs.pairs])
-    is_train = torch.tensor([r["split"] == "train" for r in fs.pairs])
+    # "train" and "held" below are the pairs learnt from and the pairs measured on, whichever split each is.
+    is_train = torch.tensor([r["split"] == a.learn_split for r in fs.pairs])
     train = torch.nonzero(is_train).squeeze(1)
     held = torch.nonzero(~is_train).squeeze(1)
     if len(train) == 0:
-        raise FeedbackSetError(f"{a.pairs}: no pair has split \"train\"")
+        raise FeedbackSetError(f"{a.pairs}: no pair has split \"{a.learn_split}\"")
     emit("data", pairs=len(fs.pairs), train=len(train), heldOut=len(held), images=len(fs.image_paths), prompts=len(prompts),
          imageSize=size, nativeSize=native, seconds=round(time.time() - started, 2))
 
@@ -447,6 +452,7 @@ def main(argv: list[str] | None = None) -> dict:
         "pixelRange": [-1, 1],
         "prompt": "the leading \"imagine\" dropped (promptText), then tokenizer.json",
         "feedbackSet": fs.manifest.get("id"),
+        "learntSplit": a.learn_split,
         "pairs": {"total": len(fs.pairs), "train": len(train), "heldOut": len(held),
                   "bySource": {s: sum(r["source"] == s for r in fs.pairs) for s in sources}},
         "metrics": metrics,

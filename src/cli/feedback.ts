@@ -75,16 +75,21 @@ function printer(ctx: Context, label: string): (e: PyEvent) => void {
 export const rewardCommand: Command = {
   name: 'reward',
   summary: 'train the reward model on a feedback set (best-of-n reranking, and the judge of comparisons)',
-  usage: `vitrine reward [--feedback SET] [--model MODEL] [--epochs N] [--seed N] [--json]
+  usage: `vitrine reward [--judge] [--feedback SET] [--model MODEL] [--epochs N] [--seed N] [--json]
 
 Trains trainer/reward.py on the feedback set (default: the newest) with the
 tokenizer of MODEL (default: the model in use), exports it to ONNX in
 DATA/rewards/<id>/ and prints its pairwise accuracy on the held-out pairs.
 \`vitrine serve\` reranks with the newest reward model of the model in use.
 
+  --judge  learn from the held-out pairs instead (accuracy measured on the
+           training pairs): a judge for \`vitrine compare\`. Held-out prompts
+           are never fine-tuned on, so the judge shares no training pair with
+           the models it compares; only its verdict counts for promotion.
+
 ${COMMON_HELP}`,
   async run(argv) {
-    const { values, positionals } = parse(argv, { feedback: { type: 'string', default: 'latest' }, model: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' } });
+    const { values, positionals } = parse(argv, { feedback: { type: 'string', default: 'latest' }, model: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, judge: { type: 'boolean', default: false } });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const ctx = openContext(values);
     try {
@@ -94,11 +99,14 @@ ${COMMON_HELP}`,
         dataDir: ctx.dataDir, setDir: set.path, modelDir,
         epochs: values.epochs === undefined ? undefined : intOption(values.epochs, 'epochs', 30, 1, 10000),
         seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 0, 0, 2 ** 31),
+        learnSplit: values.judge ? 'heldout' : 'train',
         onEvent: printer(ctx, 'reward'),
       });
       out(ctx.json, r, () => {
         const m = r.card.metrics;
-        return `Reward model ${r.id} (${r.created ? 'new' : 'already trained'}) on ${set.id}: held-out pairwise accuracy ${pct(m?.heldOutAccuracy)}, train ${pct(m?.trainAccuracy)}\n  ${r.path}`;
+        return values.judge
+          ? `Judge ${r.id} (${r.created ? 'new' : 'already trained'}) learnt from the held-out pairs of ${set.id}: accuracy on the training pairs ${pct(m?.heldOutAccuracy)}, on its own ${pct(m?.trainAccuracy)}\n  ${r.path}`
+          : `Reward model ${r.id} (${r.created ? 'new' : 'already trained'}) on ${set.id}: held-out pairwise accuracy ${pct(m?.heldOutAccuracy)}, train ${pct(m?.trainAccuracy)}\n  ${r.path}`;
       });
       return 0;
     } finally {
@@ -156,18 +164,20 @@ ${COMMON_HELP}`,
 
 export const compareCommand: Command = {
   name: 'compare',
-  summary: 'a fine-tuned model against its parent on held-out prompts, judged by the reward model',
+  summary: 'a fine-tuned model against its parent on held-out prompts, before an independent judge',
   usage: `vitrine compare MODEL [--against PARENT] [--reward ID] [--feedback SET] [--seeds N] [--json]
 
 Both models imagine the held-out prompts of the feedback set MODEL was trained
-on (prompts none of its training pairs has) with the same seeds; the reward
-model (default: the newest) scores every image; each pair goes to the higher
-score. Stores the result with MODEL: it wins when it takes more than half the
-pairs with a one-sided sign test p < 0.05, and only then may it be promoted.
+on (prompts none of its training pairs has) with the same seeds; the judge
+(default: the newest one from \`vitrine reward --judge\`) scores every image;
+each pair goes to the higher score. Stores the result with MODEL: it wins when
+it takes more than half the pairs with a one-sided sign test p < 0.05, and
+only a win before a judge (which learnt from held-out pairs only) lets it be
+promoted; --reward ID compares before another reward model, for information.
 
 ${COMMON_HELP}`,
   async run(argv) {
-    const { values, positionals } = parse(argv, { against: { type: 'string' }, reward: { type: 'string', default: 'latest' }, feedback: { type: 'string' }, seeds: { type: 'string' } });
+    const { values, positionals } = parse(argv, { against: { type: 'string' }, reward: { type: 'string', default: 'judge' }, feedback: { type: 'string' }, seeds: { type: 'string' } });
     if (positionals.length !== 1) throw new UsageError('name one model to compare');
     const ctx = openContext(values);
     try {
@@ -180,12 +190,12 @@ ${COMMON_HELP}`,
       if (!setRef) throw new VitrineError(`${child.id} names no feedback set: say --feedback SET`);
       const set = resolveFeedbackSet(ctx.dataDir, setRef);
       const c = await compareModels({
-        childDir, parentDir: await resolveModelDir(ctx.dataDir, parentRef), rewardDir: resolveReward(ctx.dataDir, values.reward ?? 'latest'),
+        childDir, parentDir: await resolveModelDir(ctx.dataDir, parentRef), rewardDir: resolveReward(ctx.dataDir, values.reward ?? 'judge'),
         prompts: heldOutPrompts(set.path), seeds: values.seeds === undefined ? undefined : intOption(values.seeds, 'seeds', 4, 1, 64),
       });
       if (ctx.store.models.get(c.child)) recordComparison(ctx.store, c);
       out(ctx.json, c, () =>
-        `${c.child} against ${c.parent} on ${c.prompts} held-out prompts × ${c.pairs / c.prompts} seeds, judged by ${c.judge}:\n  the child takes ${pct(c.winRate)} of ${c.pairs} pairs (p = ${c.pValue.toFixed(4)}): ${c.wins ? 'it wins; `vitrine promote ' + c.child + '` may put it in use' : 'it does not win; it will not be promoted'}`,
+        `${c.child} against ${c.parent} on ${c.prompts} held-out prompts × ${c.pairs / c.prompts} seeds, judged by ${c.judge}:\n  the child takes ${pct(c.winRate)} of ${c.pairs} pairs (p = ${c.pValue.toFixed(4)}): ${!c.judgeIndependent ? `${c.wins ? 'it wins' : 'it does not win'}, but ${c.judge} is not an independent judge, so this does not count for promotion` : c.wins ? 'it wins; `vitrine promote ' + c.child + '` may put it in use' : 'it does not win; it will not be promoted'}`,
       );
       return 0;
     } finally {

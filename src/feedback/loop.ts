@@ -7,8 +7,9 @@
  *        │                                                         head-to-head comparisons
  *        └──finetune.py (from the model in use)──▶ next model (DATA/models/<id>/, lineage:
  *                                                  parent, snapshot, feedback set)
- *   compare(child, parent): both imagine the held-out prompts with the same seeds; the reward
- *   model says which image of each pair is better. promote() refuses a model that did not win.
+ *   compare(child, parent): both imagine the held-out prompts with the same seeds; a judge (a reward
+ *   model that learnt from the held-out pairs only) says which image of each pair is better.
+ *   promote() refuses a model that did not win before such an independent judge.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -38,12 +39,22 @@ export function listRewards(dataDir: string): { id: string; path: string; card: 
     .sort((a, b) => String(a.card.createdAt ?? '').localeCompare(String(b.card.createdAt ?? '')));
 }
 
-/** A reward model by id, "latest", or a folder. */
+/** Whether a reward model can judge a fine-tuned model fairly: it learnt only from held-out pairs. */
+export function isJudge(card: RewardCard): boolean {
+  return card.learntSplit === 'heldout';
+}
+
+/** A reward model by id, folder, "latest" (the newest reward model for reranking) or "judge" (the newest judge). */
 export function resolveReward(dataDir: string, ref: string): string {
   if (existsSync(path.join(ref, 'reward.json'))) return ref;
   const all = listRewards(dataDir);
-  const r = ref === 'latest' ? all[all.length - 1] : all.find((x) => x.id === ref);
-  if (!r) throw new VitrineError(all.length ? `No reward model ${ref} (there are: ${all.map((x) => x.id).join(', ')})` : 'No reward model yet: run `vitrine reward` first');
+  const rerankers = all.filter((x) => !isJudge(x.card));
+  const judges = all.filter((x) => isJudge(x.card));
+  const r = ref === 'latest' ? rerankers[rerankers.length - 1] : ref === 'judge' ? judges[judges.length - 1] : all.find((x) => x.id === ref);
+  if (!r) {
+    if (ref === 'judge') throw new VitrineError('No judge yet: run `vitrine reward --judge` (a reward model that learns from the held-out pairs only)');
+    throw new VitrineError(all.length ? `No reward model ${ref} (there are: ${all.map((x) => x.id).join(', ')})` : 'No reward model yet: run `vitrine reward` first');
+  }
   return r.path;
 }
 
@@ -54,6 +65,8 @@ export interface RewardTrainOptions {
   modelDir: string;
   epochs?: number;
   seed?: number;
+  /** "heldout" trains a judge for comparisons (default "train": a reward model for reranking). */
+  learnSplit?: 'train' | 'heldout';
   onEvent?: (e: PyEvent) => void;
 }
 
@@ -67,6 +80,7 @@ export async function trainReward(o: RewardTrainOptions): Promise<{ id: string; 
   const args = ['--pairs', o.setDir, '--tokenizer', path.join(o.modelDir, card.files.tokenizer), '--out', tmp];
   if (o.epochs) args.push('--epochs', String(o.epochs));
   if (o.seed !== undefined) args.push('--seed', String(o.seed));
+  if (o.learnSplit) args.push('--learn-split', o.learnSplit);
   const r = await runPython('reward.py', args, o.onEvent);
   if (r.code !== 0) {
     await rm(tmp, { recursive: true, force: true });
@@ -178,6 +192,13 @@ export interface Comparison {
   winRate: number;
   /** One-sided sign test of "the child is preferred no more often than the parent". */
   pValue: number;
+  /**
+   * The judge learnt only from held-out pairs, whose prompts no fine-tuning run ever learns from
+   * (the split is a function of the prompt). A reward model trained on the child's own training
+   * pairs shares its blind spots and flatters it (measured: 77 % for the child where the people
+   * gave it 56 %), so only an independent judge's win counts for promotion.
+   */
+  judgeIndependent: boolean;
   wins: boolean;
   at: string;
 }
@@ -236,7 +257,7 @@ export async function compareModels(o: CompareOptions): Promise<Comparison> {
   const pValue = signTestP(childWins + Math.floor(ties / 2), pairs);
   return {
     child: child.card.id, parent: parent.card.id, judge: reward.card.id, prompts: o.prompts.length, pairs, childWins, ties,
-    winRate, pValue, wins: winRate > 0.5 && pValue < 0.05, at: new Date().toISOString(),
+    winRate, pValue, judgeIndependent: isJudge(reward.card), wins: winRate > 0.5 && pValue < 0.05, at: new Date().toISOString(),
   };
 }
 
@@ -266,6 +287,8 @@ export function promotionRefusal(store: Store, modelId: string): string | null {
   if (!m.parentId && !(m.card.lineage as { parent?: string } | undefined)?.parent) return null;
   const c = lastComparison(store, m.id);
   if (!c) return `${m.id} has not been compared with its parent yet: run \`vitrine compare ${m.id}\``;
+  if (!c.judgeIndependent)
+    return `${m.id} was compared by ${c.judge}, which learnt from the same kind of pairs the child was fine-tuned on and flatters it; compare it before an independent judge: \`vitrine reward --judge\`, then \`vitrine compare ${m.id}\``;
   if (!c.wins)
     return `${m.id} did not beat its parent ${c.parent}: it took ${(c.winRate * 100).toFixed(1)}% of ${c.pairs} head-to-head pairs (p = ${c.pValue.toFixed(3)}); a model is promoted only when it wins (> 50%, p < 0.05)`;
   return null;
@@ -289,8 +312,8 @@ export async function rewardScorer(dir: string, candidates: number): Promise<{ i
   return { id: reward.card.id, score, candidates };
 }
 
-/** The newest reward model trained for this generator, or null. */
+/** The newest reward model (not a judge) trained for this generator, or null. */
 export function rewardFor(dataDir: string, generatorId: string): string | null {
-  const r = listRewards(dataDir).filter((x) => x.card.generator === generatorId).pop();
+  const r = listRewards(dataDir).filter((x) => x.card.generator === generatorId && !isJudge(x.card)).pop();
   return r?.path ?? null;
 }

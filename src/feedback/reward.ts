@@ -28,6 +28,9 @@ export interface RewardCard {
   imageSize: number;
   maxTokens: number;
   feedbackSet?: string;
+  /** The split it learnt from (absent: "train"). A "heldout" one is a judge: it never saw a prompt any fine-tuned model learnt from. */
+  learntSplit?: 'train' | 'heldout';
+  /** Accuracy on the split it did not learn from ("heldOut" whichever split that is). */
   metrics?: { heldOutAccuracy: number | null; trainAccuracy: number | null; bySource?: Record<string, unknown> };
   training?: Record<string, unknown>;
   [key: string]: unknown;

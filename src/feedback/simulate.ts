@@ -168,6 +168,8 @@ export interface SimulationReport {
   parent: string;
   feedbackSet: { id: string; pairs: number; heldOut: number; accounts: number; nonConsentingAccountsInSet: number };
   reward: { id: string; heldOutAccuracy: number | null; trainAccuracy: number | null; seconds: number };
+  /** The judge of the product's comparison: a reward model that learnt from the held-out pairs only. */
+  judge: { id: string; accuracyOnTrainPairs: number | null };
   child: { id: string; seconds: number };
   comparison: Comparison;
   promoted: boolean;
@@ -270,6 +272,9 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const reward = await trainReward({ dataDir: o.dataDir, setDir: set.path, modelDir: parentDir, epochs: o.rewardEpochs, onEvent: (e) => o.onEvent?.('reward', e) });
   const rewardSeconds = (performance.now() - rewardStarted) / 1000;
   say(`  ${reward.id}: held-out pairwise accuracy ${reward.card.metrics?.heldOutAccuracy}`);
+  say('Judge (a reward model that learns from the held-out pairs only) …');
+  const judgeModel = await trainReward({ dataDir: o.dataDir, setDir: set.path, modelDir: parentDir, epochs: o.rewardEpochs, learnSplit: 'heldout', onEvent: (e) => o.onEvent?.('judge', e) });
+  say(`  ${judgeModel.id}: accuracy on the training pairs ${judgeModel.card.metrics?.heldOutAccuracy}`);
   say('Fine-tuning the next model …');
   const ftStarted = performance.now();
   const ft = await finetune({
@@ -280,11 +285,11 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const ftSeconds = (performance.now() - ftStarted) / 1000;
   const childDir = ft.model.path;
   say(`  ${ft.model.id}`);
-  say('Comparing child and parent on held-out prompts (reward model) …');
+  say('Comparing child and parent on held-out prompts, before the judge …');
   // The set's held-out prompts when it has some; else the eval prompts of the held-out split (never trained on either).
   const h2h = heldPrompts.slice(0, o.headToHeadPrompts ?? 24);
   const setHeld = heldOutPrompts(set.path);
-  const comparison = await compareModels({ childDir, parentDir, rewardDir: reward.path, prompts: setHeld.length ? setHeld : h2h.map(asked) });
+  const comparison = await compareModels({ childDir, parentDir, rewardDir: judgeModel.path, prompts: setHeld.length ? setHeld : h2h.map(asked) });
   recordComparison(o.store, comparison);
   const refusal = promotionRefusal(o.store, ft.model.id);
   if (!refusal) o.store.models.setActive(ft.model.id);
@@ -330,6 +335,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
     parent: parentCard.id,
     feedbackSet: { id: set.id, pairs: set.manifest.pairs, heldOut: set.manifest.heldOut, accounts: set.manifest.accounts, nonConsentingAccountsInSet: nonConsenting },
     reward: { id: reward.id, heldOutAccuracy: reward.card.metrics?.heldOutAccuracy ?? null, trainAccuracy: reward.card.metrics?.trainAccuracy ?? null, seconds: rewardSeconds },
+    judge: { id: judgeModel.id, accuracyOnTrainPairs: judgeModel.card.metrics?.heldOutAccuracy ?? null },
     child: { id: ft.model.id, seconds: ftSeconds },
     comparison,
     promoted: !refusal,
@@ -359,7 +365,7 @@ export function reportMarkdown(r: SimulationReport): string {
     `| head-to-head: share the people give to the new model | ${p(r.headToHead.childShare)} of ${r.headToHead.pairs} judgements on ${r.headToHead.prompts} held-out prompts | ≥ 60% |`,
     ...TASTES.map((t) => `| … people who like ${t} | ${p(r.headToHead.byTaste[t])} | |`),
     `| prompt faithfulness (judge top-5, held-out prompts) | parent ${p(r.faithfulness.parent)} → child ${p(r.faithfulness.child)} | up |`,
-    `| product's comparison (reward model, sign test) | child takes ${p(r.comparison.winRate)} of ${r.comparison.pairs} pairs, p = ${r.comparison.pValue.toFixed(4)} | wins to be promoted |`,
+    `| product's comparison (judge ${r.judge.id}, learnt from held-out pairs; its accuracy on the training pairs ${p(r.judge.accuracyOnTrainPairs)}) | child takes ${p(r.comparison.winRate)} of ${r.comparison.pairs} pairs, p = ${r.comparison.pValue.toFixed(4)} | wins to be promoted |`,
     '',
     `Parent ${r.parent} → child ${r.child.id} (Diffusion-DPO, ${r.child.seconds.toFixed(0)} s), feedback set ${r.feedbackSet.id} (${r.feedbackSet.pairs} pairs, ${r.feedbackSet.heldOut} held out, ${r.feedbackSet.accounts} accounts; pairs from the account without consent: ${r.feedbackSet.nonConsentingAccountsInSet}), reward model ${r.reward.id} (${r.reward.seconds.toFixed(0)} s).`,
     r.promoted ? `The child won its comparison and was promoted.` : `The child was not promoted: ${r.promotionRefusal}`,
