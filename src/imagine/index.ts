@@ -101,6 +101,18 @@ export function toRgb(x: Float32Array, count: number, size: number): Uint8Array[
 
 export async function imagine(model: LoadedModel, prompt: string, o: ImagineOptions): Promise<ImagineResult> {
   const started = performance.now();
+  const { record, pixels } = await imaginePixels(model, prompt, o);
+  const S = model.card.imageSize;
+  const images = await Promise.all(pixels.map((p, i) => encodeImage(p, S, record, i, o.promptInMetadata ?? true)));
+  return { record, images, pixels, milliseconds: performance.now() - started };
+}
+
+/**
+ * The sampling half of imagine(): the images at the model's own size and their
+ * record, no PNGs. The service runs this in its worker thread and encodes the
+ * PNGs (encodeImage) on its own, so both halves give imagine()'s bytes.
+ */
+export async function imaginePixels(model: LoadedModel, prompt: string, o: ImagineOptions): Promise<{ record: ImagineRecord; pixels: Uint8Array[] }> {
   const text = validatePrompt(prompt);
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new VitrineError(`The seed must be a whole number from 0 to 4294967295, got ${o.seed}`);
   const d = model.card.sampling;
@@ -118,17 +130,15 @@ export async function imagine(model: LoadedModel, prompt: string, o: ImagineOpti
   const cond = await encode(model, text);
   const onEstimate = o.onPreview ? (x0: Float32Array, step: number, n: number) => o.onPreview!(toRgb(x0, count, S), step, n) : undefined;
   const x = await sample(model, cond, o.noise ?? noiseFor(o.seed, count, S), count, { steps, guidance, method, shift, onStep: o.onStep, onEstimate, signal: o.signal });
-  const pixels = toRgb(x, count, S);
   const record: ImagineRecord = { prompt, text, seed: o.seed, steps, guidance, method, shift, size, model: model.card.id, label: AI_LABEL };
-  const xmp = aiLabelXmp(record, o.promptInMetadata ?? true);
-  const images = await Promise.all(
-    pixels.map((p, i) =>
-      sharp(Buffer.from(p), { raw: { width: S, height: S, channels: 3 } })
-        .resize(size, size, { kernel: size === S ? 'nearest' : 'lanczos3' })
-        .withXmp(xmp.replace('__INDEX__', String(i)))
-        .png({ compressionLevel: 9, adaptiveFiltering: false })
-        .toBuffer(),
-    ),
-  );
-  return { record, images, pixels, milliseconds: performance.now() - started };
+  return { record, pixels: toRgb(x, count, S) };
+}
+
+/** One delivered PNG: image `index` (model-size RGB bytes) upscaled to the record's size, labelled as AI-made. */
+export function encodeImage(pixels: Uint8Array, S: number, record: ImagineRecord, index: number, promptInMetadata = true): Promise<Buffer> {
+  return sharp(Buffer.from(pixels), { raw: { width: S, height: S, channels: 3 } })
+    .resize(record.size, record.size, { kernel: record.size === S ? 'nearest' : 'lanczos3' })
+    .withXmp(aiLabelXmp(record, promptInMetadata).replace('__INDEX__', String(index)))
+    .png({ compressionLevel: 9, adaptiveFiltering: false })
+    .toBuffer();
 }

@@ -5,17 +5,24 @@
  * stop. Every generation is recorded before it is queued, so nothing a person
  * asked for or said about an image is lost when the process stops: unfinished
  * ones are marked failed on the next start.
+ *
+ * The models run in a worker thread the service owns (imagine-worker.ts): a
+ * denoising step holds the thread that runs it, and on this one it would hold
+ * up every other request and every progress event. This thread queues, keeps
+ * the store, rebuilds the starting noise and encodes and saves the PNGs.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { ServiceError, VitrineError } from '../core/errors.ts';
-import { AI_LABEL, DEFAULT_SIZE, imagine, noiseFor, promptText, validatePrompt, type ImagineRecord } from '../imagine/index.ts';
+import { AI_LABEL, DEFAULT_SIZE, encodeImage, noiseFor, promptText, validatePrompt, type ImagineRecord } from '../imagine/index.ts';
 import { aiLabelXmp } from '../imagine/label.ts';
-import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../imagine/model.ts';
+import { DEFAULT_MODEL_DIR, readCard, type ModelCard } from '../imagine/model.ts';
 import { FileMediaStore } from '../store/media-files.ts';
 import type { Generation, GenerationImage, GenerationSettings, Store, User } from '../store/index.ts';
+import type { FromWorker, RewardRef, ToWorker } from './imagine-worker.ts';
 import { RateLimiter } from './rate-limit.ts';
 
 export const IMAGES_PER_PROMPT = 4;
@@ -58,8 +65,12 @@ export interface ServiceOptions {
   /** Always this model, whatever an admin promoted (the simulated-users harness runs a given parent). */
   fixedModelDir?: string;
   threads?: number;
-  /** A reward model for best-of-n reranking, and n when the request does not say. */
-  scorer?: { id: string; score: Scorer; candidates: number };
+  /**
+   * A reward model for best-of-n reranking, and n when the request does not say: a reward model folder
+   * (`dir`, loaded and run in the worker thread, as the CLI's serve does), or a `score` function, run on
+   * this thread (functions cannot cross to the worker; the tests' scorer is a gate they hold).
+   */
+  scorer?: { id: string; candidates: number } & ({ dir: string } | { score: Scorer });
   now?: () => Date;
 }
 
@@ -69,6 +80,17 @@ interface Job {
   listeners: Set<(e: JobEvent) => void>;
   last: JobEvent;
 }
+
+/** A message sent to the worker and waiting for its answer. */
+interface Call {
+  worker: Worker;
+  resolve: (m: FromWorker) => void;
+  reject: (e: Error) => void;
+  progress?: (m: Extract<FromWorker, { type: 'progress' }>) => void;
+}
+
+const WORKER_BOOT = new URL('./imagine-worker-boot.mjs', import.meta.url);
+const WORKER_ENTRY = new URL('./imagine-worker.ts', import.meta.url).href;
 
 export class ImagineService {
   readonly images: FileMediaStore;
@@ -82,6 +104,11 @@ export class ImagineService {
   private now: () => Date;
   readonly queueLimit: number;
   readonly perUserJobs: number;
+  private worker: Worker | null = null;
+  private calls = new Map<string, Call>();
+  /** Calls not answered yet, settled either way: stop() waits for them before it ends the worker. */
+  private inflight = new Set<Promise<void>>();
+  private loads = 0;
 
   constructor(private o: ServiceOptions) {
     this.images = new FileMediaStore(path.join(o.dataDir, 'generated'));
@@ -107,8 +134,71 @@ export class ImagineService {
     return this.o.defaultModelDir ?? DEFAULT_MODEL_DIR;
   }
 
-  model(): Promise<LoadedModel> {
-    return loadModel(this.modelDir(), this.o.threads);
+  /** The card of the model in use (read from its folder; the sessions live in the worker). */
+  card(): Promise<ModelCard> {
+    return readCard(this.modelDir());
+  }
+
+  /** Loads the model in use (and the reward model) in the worker now, so that the first request does not wait; rejects when one cannot load. */
+  async warm(): Promise<void> {
+    await this.call({ type: 'load', id: `load-${++this.loads}`, modelDir: this.modelDir(), threads: this.o.threads, reward: this.rewardRef() });
+  }
+
+  private rewardRef(): RewardRef | null {
+    const s = this.o.scorer;
+    return s && 'dir' in s ? { id: s.id, dir: s.dir } : null;
+  }
+
+  /**
+   * The worker thread, started on first use and again after one died (its jobs failed, the service goes on).
+   * It does not keep the process alive while no call waits on it.
+   */
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(WORKER_BOOT, { workerData: { entry: WORKER_ENTRY } });
+    w.unref();
+    w.on('message', (m: FromWorker) => {
+      const c = this.calls.get(m.id);
+      if (!c) return;
+      if (m.type === 'progress') return c.progress?.(m);
+      this.settled(m.id);
+      if (m.type === 'failed') c.reject(new VitrineError(m.error));
+      else c.resolve(m);
+    });
+    const gone = (why: string) => {
+      if (this.worker === w) this.worker = null;
+      for (const [id, c] of this.calls) {
+        if (c.worker !== w) continue;
+        this.settled(id);
+        c.reject(new VitrineError(`The image worker stopped (${why}); ask again`));
+      }
+    };
+    w.on('error', (e) => gone(e.message));
+    w.on('exit', (code) => gone(`exit code ${code}`));
+    this.worker = w;
+    return w;
+  }
+
+  private settled(id: string): void {
+    const c = this.calls.get(id);
+    this.calls.delete(id);
+    if (c && ![...this.calls.values()].some((o) => o.worker === c.worker)) c.worker.unref();
+  }
+
+  /** Sends a message to the worker; resolves with its answer ("done", "loaded"), rejects when it failed or the worker died. */
+  private call(m: Exclude<ToWorker, { type: 'cancel' }>, transfer: ArrayBuffer[] = [], progress?: Call['progress'], signal?: AbortSignal): Promise<FromWorker> {
+    const worker = this.thread();
+    // An abort crosses to the worker as a message: it stops before its next denoiser evaluation.
+    const cancel = () => worker.postMessage({ type: 'cancel', id: m.id } satisfies ToWorker);
+    signal?.addEventListener('abort', cancel, { once: true });
+    const answer = new Promise<FromWorker>((resolve, reject) => {
+      this.calls.set(m.id, { worker, resolve, reject, progress });
+      worker.ref();
+      worker.postMessage(m, transfer);
+    }).finally(() => signal?.removeEventListener('abort', cancel));
+    const settled = answer.then(() => {}, () => {}).finally(() => this.inflight.delete(settled));
+    this.inflight.add(settled);
+    return answer;
   }
 
   get rerankerId(): string | null {
@@ -134,11 +224,10 @@ export class ImagineService {
       // Named, like every other refusal of a field: "Say what to imagine" alone did not say which field was wrong.
       throw new ServiceError(`prompt: ${(e as Error).message}`, 400, { field: 'prompt' });
     }
-    const model = await this.model();
-    // stop() may have run while the model loaded: a job queued now would start after stop() stopped waiting,
+    const card = await this.card();
+    // stop() may have run while the card was read: a job queued now would start after stop() stopped waiting,
     // and run against a store that is about to close (its generation left "running").
     if (this.stopping) throw new ServiceError('The service is stopping; try again in a moment', 503);
-    const card = model.card;
     let parent: Generation | null = null;
     if (req.variationOf) {
       parent = this.o.store.generations.get(req.variationOf.generation);
@@ -272,35 +361,47 @@ export class ImagineService {
     try {
       this.o.store.generations.setStatus(g.id, 'running', null);
       this.emit(job, { type: 'started' });
-      const model = await this.model();
-      if (model.card.id !== g.modelId) throw new VitrineError(`The model changed to ${model.card.id} while this request waited; ask again`);
+      const dir = this.modelDir();
+      const card = await readCard(dir);
+      if (card.id !== g.modelId) throw new VitrineError(`The model changed to ${card.id} while this request waited; ask again`);
       const s = g.settings;
-      const S = model.card.imageSize;
+      const S = card.imageSize;
       const noise = await this.noiseFor(g, S);
+      job.abort.signal.throwIfAborted();
+      const bestOfN = s.candidates > s.count && this.o.scorer;
       // Previews go to whoever follows the job at each step, not only to those who did before it started: a page
       // opens its event stream after the POST answers, by which time an idle service has already started the job.
       // They are encoded one after another and all sent before "done", so a preview never arrives out of order
       // or after the final images; a preview that cannot be encoded is skipped, never an unhandled rejection.
       let previews = Promise.resolve();
-      const r = await imagine(model, g.prompt, {
-        seed: s.seed, steps: s.steps, guidance: s.guidance, method: s.method, shift: s.shift, size: s.size, count: s.candidates, noise,
-        signal: job.abort.signal,
-        onPreview: (px, step, steps) => {
-          if (job.listeners.size) previews = previews.then(() => this.preview(job, px, S, step, steps)).catch(() => {});
+      const answer = await this.call(
+        {
+          type: 'run', id: g.id, modelDir: dir, threads: this.o.threads, modelId: g.modelId, prompt: g.prompt,
+          options: { seed: s.seed, steps: s.steps, guidance: s.guidance, method: s.method, shift: s.shift, size: s.size, count: s.candidates },
+          noise, previews: s.count, reward: bestOfN ? this.rewardRef() : null,
         },
-      });
+        [noise.buffer as ArrayBuffer],
+        (p) => {
+          if (job.listeners.size) previews = previews.then(() => this.preview(job, p.pixels, S, p.step, p.steps)).catch(() => {});
+        },
+        job.abort.signal,
+      );
       await previews;
-      // Best-of-n: the reward model's best `count`, best first; otherwise the candidates in order.
+      if (answer.type !== 'done') throw new VitrineError(`The image worker answered ${answer.type}`);
+      const r = answer;
+      // Best-of-n: the reward model's best `count`, best first; otherwise the candidates in order. A reward
+      // model given by folder scored them in the worker; a scoring function runs here.
       let order = r.pixels.map((_, i) => i);
       let scores: (number | null)[] = r.pixels.map(() => null);
-      if (s.candidates > s.count && this.o.scorer) {
-        const sc = await this.o.scorer.score(g.prompt, r.pixels, S);
+      if (bestOfN) {
+        const sc = r.scores ?? ('score' in bestOfN ? await bestOfN.score(g.prompt, r.pixels, S) : null);
+        if (!sc || sc.length !== r.pixels.length) throw new VitrineError(`The reward model gave ${sc?.length ?? 'no'} scores for ${r.pixels.length} candidates`);
         scores = sc;
         order = order.sort((a, b) => (sc[b] as number) - (sc[a] as number) || a - b);
       }
       const images: GenerationImage[] = [];
       for (const [index, cand] of order.slice(0, s.count).entries()) {
-        const display = r.images[cand]!;
+        const display = await encodeImage(r.pixels[cand]!, S, r.record, cand);
         const native = await sharp(Buffer.from(r.pixels[cand]!), { raw: { width: S, height: S, channels: 3 } })
           .withXmp(aiLabelXmp(r.record, true).replace('__INDEX__', String(cand)))
           .png({ compressionLevel: 9, adaptiveFiltering: false })
@@ -370,13 +471,17 @@ export class ImagineService {
     return sharp(png).withXmp(aiLabelXmp(record, false).replace('__INDEX__', String(img.candidate))).png({ compressionLevel: 9, adaptiveFiltering: false }).toBuffer();
   }
 
-  /** Stops taking jobs, cancels the waiting ones, lets the running one finish (or cancels it after `graceMs`). */
+  /** Stops taking jobs, cancels the waiting ones, lets the running one finish (or cancels it after `graceMs`), then ends the worker. */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     for (const job of this.queue.splice(0)) this.finishJob(job, 'cancelled', null);
     const timer = setTimeout(() => this.running?.abort.abort(), graceMs);
     await this.idle.catch(() => {});
     clearTimeout(timer);
+    // Only a worker with nothing in flight is ended: terminating it while ONNX Runtime runs or loads a session
+    // aborts the whole process (onnxruntime-node throws from a native thread as the worker is torn down).
+    await Promise.all(this.inflight);
+    await this.worker?.terminate();
   }
 }
 

@@ -55,7 +55,7 @@ export async function startServer(o: TestServerOptions = {}): Promise<TestServer
     }
     await ensureDemoUsers(ctx.store);
     const service = new ImagineService({ store: ctx.store, dataDir, threads: o.threads });
-    await service.model();
+    await service.warm();
     const app = await buildApp({ service, webDir: o.webDir });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
