@@ -29,9 +29,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-import hashlib
 import json
-import math
 import os
 import platform
 import random
@@ -52,7 +50,7 @@ from data import Corpus, SnapshotError, augment_caption, box_resize, shard_paths
 from export import load_exported  # noqa: E402
 from model import TextToImage, count_params  # noqa: E402
 from plots import loss_plot_png, sample_grid_png  # noqa: E402
-from png import PngError, decode_many  # noqa: E402
+from feedback_set import FeedbackSetError, read_set  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 from reward import prompt_text  # noqa: E402
 from train import apply_step, emit, lr_at, parse_overrides  # noqa: E402
@@ -96,7 +94,6 @@ class FinetuneConfig:
 
 # What may change when a run resumes (as in train.py): its length and how often it logs and checkpoints.
 RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every"}
-SPLITS = ("train", "heldout")
 EVAL_CHUNK = 32  # held-out pairs per batch; the eval noise is drawn per chunk, so it must stay fixed
 
 
@@ -124,12 +121,13 @@ def as_dict(cfg: FinetuneConfig) -> dict:
 
 
 # -- the feedback set ---------------------------------------------------------
-class FeedbackError(ValueError):
-    pass
+# Read and checked by feedback_set.read_set, as reward.py reads it; here it becomes arrays at
+# the model's size. FeedbackError is the same error type, under the name this module used.
+FeedbackError = FeedbackSetError
 
 
 @dataclass
-class FeedbackSet:
+class FeedbackPairs:
     id: str
     images: np.ndarray  # (U, 3, S, S) float32 in [-1, 1], every distinct image once
     prompts: list[str]  # per pair, as typed
@@ -142,95 +140,31 @@ class FeedbackSet:
         return np.nonzero(self.split == split)[0]
 
 
-def read_feedback_set(folder: str, image_size: int) -> FeedbackSet:
-    """The set's pairs and images at image_size; FeedbackError names the file (and line) of what is wrong.
-    A set without train pairs is refused too: there would be nothing to fine-tune on."""
-    man_path = os.path.join(folder, "feedback-set.json")
+def read_feedback_set(folder: str, image_size: int) -> FeedbackPairs:
+    """The set's pairs and images at image_size. A set without train pairs is refused too: there
+    would be nothing to fine-tune on. A set made by a larger model is box-averaged down, as
+    snapshots are for training."""
+    fs = read_set(folder)
     pairs_path = os.path.join(folder, "pairs.jsonl")
-    if not os.path.exists(man_path):
-        raise FeedbackError(f"{folder}: not a feedback set (no feedback-set.json)")
-    try:
-        with open(man_path, encoding="utf-8") as f:
-            man = json.load(f)
-    except json.JSONDecodeError as e:
-        raise FeedbackError(f"{man_path}: not JSON ({e.msg}, line {e.lineno})") from None
-    if not isinstance(man, dict) or man.get("format") != "vitrine-feedback-set" or man.get("version") != 1:
-        raise FeedbackError(f"{man_path}: not a vitrine-feedback-set version 1 manifest")
-    if not os.path.exists(pairs_path):
-        raise FeedbackError(f"{folder}: no pairs.jsonl")
-    with open(pairs_path, "rb") as f:
-        body = f.read()
-    # The set is content-addressed: an id that does not match is a set changed after its export.
-    want_id = "fb-" + hashlib.sha256(body).hexdigest()[:20]
-    if man.get("id") != want_id:
-        raise FeedbackError(f"{pairs_path}: its content does not match the manifest id {man.get('id')!r} (expected {want_id});"
-                            " the set was changed after it was made")
-    prompts, chosen, rejected, weights, splits = [], [], [], [], []
-    paths: dict[str, int] = {}
-    root = os.path.realpath(folder)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise FeedbackError(f"{pairs_path}: not UTF-8 (byte {e.start})") from None
-    for n, raw in enumerate(text.splitlines(), 1):
-        where = f"{pairs_path}:{n}"
-        if not raw.strip():
-            continue
-        try:
-            p = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise FeedbackError(f"{where}: not JSON ({e.msg})") from None
-        if not isinstance(p, dict):
-            raise FeedbackError(f"{where}: a pair is a JSON object")
-        for k in ("prompt", "chosen", "rejected", "split"):
-            if not isinstance(p.get(k), str):
-                raise FeedbackError(f"{where}: {k!r} missing or not a string")
-        w = p.get("weight")
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
-            raise FeedbackError(f"{where}: 'weight' must be a number >= 0, got {w!r}")
-        if p["split"] not in SPLITS:
-            raise FeedbackError(f"{where}: 'split' is train or heldout, got {p['split']!r}")
-        if p["chosen"] == p["rejected"]:
-            raise FeedbackError(f"{where}: chosen and rejected are the same image ({p['chosen']})")
-        idx = []
-        for k in ("chosen", "rejected"):
-            rel = p[k]
-            full = os.path.realpath(os.path.join(folder, rel))
-            if os.path.isabs(rel) or not full.startswith(root + os.sep):
-                raise FeedbackError(f"{where}: {k} {rel!r} is outside the set's folder")
-            if not os.path.isfile(full):
-                raise FeedbackError(f"{where}: {k} {rel} does not exist")
-            idx.append(paths.setdefault(full, len(paths)))
-        prompts.append(p["prompt"])
-        chosen.append(idx[0])
-        rejected.append(idx[1])
-        weights.append(float(w))
-        splits.append(p["split"])
-    if "train" not in splits:
+    if not any(r["split"] == "train" for r in fs.pairs):
         raise FeedbackError(f"{pairs_path}: no pairs with split 'train' to learn from")
-    for k, have in (("pairs", len(prompts)), ("heldOut", splits.count("heldout"))):
-        if k in man and man[k] != have:
-            raise FeedbackError(f"{man_path}: says {k} {man[k]}, pairs.jsonl has {have}")
-    items = []
-    for full in paths:
-        with open(full, "rb") as f:
-            items.append((os.path.join(folder, os.path.relpath(full, root)), f.read()))
-    try:
-        pixels = decode_many(items)  # a PngError names the file
-    except PngError as e:
-        raise FeedbackError(str(e)) from None
-    out = np.empty((len(pixels), 3, image_size, image_size), dtype=np.float32)
-    for i, ((name, _), img) in enumerate(zip(items, pixels)):
-        h, w_ = img.shape[:2]
-        if (h, w_) != (image_size, image_size):
-            # A set made by a larger model: box-averaged down, as snapshots are for training.
-            if h != w_ or h % image_size:
-                raise FeedbackError(f"{name}: {w_}x{h} pixels cannot be box-resized to the model's "
-                                    f"{image_size}x{image_size}")
-            img = box_resize(img[None], image_size)[0]
-        out[i] = (img.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)
-    return FeedbackSet(man["id"], out, prompts, np.array(chosen, dtype=np.int64), np.array(rejected, dtype=np.int64),
-                       np.array(weights, dtype=np.float32), np.array(splits))
+    native = fs.images.shape[1]
+    if native != image_size:
+        if native % image_size:
+            raise FeedbackError(f"{os.path.join(folder, 'feedback-set.json')}: images of {native}x{native} pixels cannot be "
+                                f"box-resized to the model's {image_size}x{image_size}")
+        pixels = box_resize(fs.images, image_size)
+    else:
+        pixels = fs.images.astype(np.float32)
+    images = np.ascontiguousarray((pixels / np.float32(127.5) - np.float32(1.0)).transpose(0, 3, 1, 2)).astype(np.float32)
+    index = {p: i for i, p in enumerate(fs.image_paths)}
+    return FeedbackPairs(
+        fs.manifest["id"], images, [r["prompt"] for r in fs.pairs],
+        np.array([index[r["chosen"]] for r in fs.pairs], dtype=np.int64),
+        np.array([index[r["rejected"]] for r in fs.pairs], dtype=np.int64),
+        np.array([float(r["weight"]) for r in fs.pairs], dtype=np.float32),
+        np.array([r["split"] for r in fs.pairs]),
+    )
 
 
 # -- the run ------------------------------------------------------------------

@@ -228,17 +228,17 @@ class FeedbackSetTest(unittest.TestCase):
             return edit
 
         cases = [
-            (variant(lambda ls: ls[:2] + ["{not json"] + ls[3:]), r"pairs\.jsonl:3: not JSON"),
+            (variant(lambda ls: ls[:2] + ["{not json"] + ls[3:]), r"pairs\.jsonl:3: not valid JSON"),
             (variant(field(1, chosen="images/nope.png")), r"pairs\.jsonl:2: chosen images/nope\.png does not exist"),
-            (variant(field(0, rejected="../fb/images/x.png")), r"pairs\.jsonl:1: rejected '\.\./fb/images/x\.png' is outside"),
-            (variant(field(4, weight=-1)), r"pairs\.jsonl:5: 'weight' must be a number >= 0"),
-            (variant(field(4, split="test")), r"pairs\.jsonl:5: 'split' is train or heldout"),
+            (variant(field(0, rejected="../fb/images/x.png")), r"pairs\.jsonl:1: rejected \"\.\./fb/images/x\.png\" is outside"),
+            (variant(field(4, weight=-1)), r"pairs\.jsonl:5: weight must be a positive number, not -1"),
+            (variant(field(4, split="test")), r"pairs\.jsonl:5: split must be \"train\" or \"heldout\", not \"test\""),
             (variant(lambda ls: [json.dumps({k: v for k, v in json.loads(ls[0]).items() if k != "prompt"})] + ls[1:]),
-             r"pairs\.jsonl:1: 'prompt' missing"),
+             r"pairs\.jsonl:1: prompt must be a string"),
             (variant(lambda ls: [json.dumps({**json.loads(ls[0]), "split": "heldout"}) for _ in ls]),
              "no pairs with split 'train'"),
             # Changed after export: the content no longer matches its id.
-            (variant(mutate=lambda d: rewrite_raw(d, lines[:-1])), "does not match the manifest id"),
+            (variant(mutate=lambda d: rewrite_raw(d, lines[:-1])), "the set was changed after it was made"),
             (variant(mutate=lambda d: os.remove(os.path.join(d, "feedback-set.json"))), "not a feedback set"),
         ]
         first_image = json.loads(lines[0])["chosen"]
@@ -248,16 +248,21 @@ class FeedbackSetTest(unittest.TestCase):
         from png import encode_rgb
 
         cases.append((variant(mutate=lambda d: write_bytes(os.path.join(d, first_image), encode_rgb(odd))),
-                      "24x24 pixels cannot be box-resized to the model's 16x16"))
+                      "24x24 pixels, the set's imageSize is 16"))
+        cases.append((make_feedback_set(os.path.join(self.tmp.name, "small8"), 4, image_size=8),
+                      "8x8 pixels cannot be box-resized to the model's 16x16"))
         for folder, message in cases:
             with self.subTest(message=message):
                 with self.assertRaisesRegex(FeedbackError, message):
                     read_feedback_set(folder, 16)
         # A set made by a model twice as large is box-averaged down to the model's size.
+        large = make_feedback_set(os.path.join(self.tmp.name, "large"), 4, image_size=32)
+        with open(os.path.join(large, "pairs.jsonl"), encoding="utf-8") as f:
+            first_large = json.loads(f.readline())["chosen"]
         big = np.zeros((32, 32, 3), dtype=np.uint8)
         big[::2, ::2] = 200
-        d = variant(mutate=lambda d: write_bytes(os.path.join(d, first_image), encode_rgb(big)))
-        fs = read_feedback_set(d, 16)
+        write_bytes(os.path.join(large, first_large), encode_rgb(big))
+        fs = read_feedback_set(large, 16)
         self.assertTrue(np.allclose(fs.images[fs.chosen[0]], 50 / 127.5 - 1.0))
 
     def test_config_values_are_checked(self) -> None:
