@@ -193,8 +193,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   };
   const user = (req: FastifyRequest): User => req.user!;
 
-  const publicGeneration = (g: Generation): Record<string, unknown> => {
-    const favs = new Set(store.generations.favourites(g.userId).filter((f) => f.generationId === g.id).map((f) => f.index));
+  /** A generation as the API shows it; a list of one owner's generations passes the owner's favourites, read once. */
+  const publicGeneration = (g: Generation, ownerFavourites = store.generations.favourites(g.userId)): Record<string, unknown> => {
+    const favs = new Set(ownerFavourites.filter((f) => f.generationId === g.id).map((f) => f.index));
     // The owner's pick and rejections, so a page shows them again after a reload.
     const own = store.generations.feedbackFor(g.id).filter((e) => e.userId === g.userId);
     const verdict = verdicts(own);
@@ -359,7 +360,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       // so a history of exactly `limit` items offered a next page that was empty.
       const gens = store.generations.history(user(req).id, limit + 1, req.query.before);
       const page = gens.slice(0, limit);
-      return { generations: page.map(publicGeneration), next: gens.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+      const favourites = store.generations.favourites(user(req).id);
+      return { generations: page.map((g) => publicGeneration(g, favourites)), next: gens.length > limit ? (page[page.length - 1]?.id ?? null) : null };
     },
   );
   app.get<{ Params: { id: string } }>('/api/generations/:id', { schema: { summary: 'One generation', params: idParam, response: { 200: generationSchema, 404: errorSchema } }, preValidation: requireUser }, async (req) =>
@@ -459,9 +461,10 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       return reply.status(201).send({ event });
     },
   );
-  app.get('/api/favourites', { schema: { summary: 'Your starred images, newest first', response: { 200: { type: 'object', properties: { favourites: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, index: { type: 'integer' }, generation: generationSchema } } } } } } }, preValidation: requireUser }, async (req) => ({
-    favourites: store.generations.favourites(user(req).id).map((f) => ({ at: f.at, index: f.index, generation: publicGeneration(store.generations.get(f.generationId)!) })),
-  }));
+  app.get('/api/favourites', { schema: { summary: 'Your starred images, newest first', response: { 200: { type: 'object', properties: { favourites: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, index: { type: 'integer' }, generation: generationSchema } } } } } } }, preValidation: requireUser }, async (req) => {
+    const favourites = store.generations.favourites(user(req).id);
+    return { favourites: favourites.map((f) => ({ at: f.at, index: f.index, generation: publicGeneration(store.generations.get(f.generationId)!, favourites) })) };
+  });
   for (const on of [true, false]) {
     const handler = async (req: FastifyRequest<{ Params: { id: string; index: number } }>, reply: FastifyReply) => {
       const changed = setFavourite(store, user(req), req.params.id, req.params.index, on, new Date().toISOString());
