@@ -87,7 +87,7 @@ from data import box_resize  # noqa: E402
 from feedback_set import SPLITS, FeedbackSet, FeedbackSetError, read_set  # noqa: E402
 from tokenizer import PAD, Tokenizer  # noqa: E402
 from model import count_params  # noqa: E402
-from train import emit  # noqa: E402
+from train import cosine_lr, emit  # noqa: E402
 
 FORMAT = "vitrine-reward-model"
 VERSION = 1
@@ -163,13 +163,6 @@ def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- training
-
-
-def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    p = (step - warmup) / max(1, total - warmup)
-    return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
 
 
 def pair_scores(model: Reward, x: torch.Tensor, ids: torch.Tensor, chosen: torch.Tensor, rejected: torch.Tensor,
@@ -289,7 +282,7 @@ def main(argv: list[str] | None = None) -> dict:
             c, r, p, w = chosen[idx], rejected[idx], prompt[idx], weight[idx]
             xb = augment(torch.cat([x_all[c], x_all[r]]), g)
             for group in opt.param_groups:
-                group["lr"] = lr_at(step, total, a.lr, warmup)
+                group["lr"] = cosine_lr(step, total, a.lr, warmup)
             out = model(xb, torch.cat([ids[p], ids[p]]))
             margin = out[: len(idx)] - out[len(idx) :]
             # -log sigmoid(margin) = softplus(-margin), stable for any margin.
@@ -301,7 +294,7 @@ def main(argv: list[str] | None = None) -> dict:
             loss_sum += loss.item() * len(idx)
             wins += float((margin.detach() > 0).float().sum())
         emit("progress", epoch=epoch, epochs=a.epochs, loss=round(loss_sum / len(train), 4),
-             trainAccuracy=round(wins / len(train), 4), lr=round(lr_at(step - 1, total, a.lr, warmup), 6),
+             trainAccuracy=round(wins / len(train), 4), lr=round(cosine_lr(step - 1, total, a.lr, warmup), 6),
              seconds=round(time.time() - t0, 2))
     train_seconds = time.time() - train_started
 

@@ -83,11 +83,16 @@ def apply_step(model, opt, ema: dict, loss, grad_clip: float, ema_decay: float, 
         torch._foreach_mul_(floats_e, d)
         torch._foreach_add_(floats_e, floats_v, alpha=1 - d)
 
+def cosine_lr(step: int, total: int, peak: float, warmup: int, min_ratio: float = 0.0) -> float:
+    """Linear warm-up over `warmup` steps, then a cosine from `peak` down to `peak * min_ratio` at `total`."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    p = (step - warmup) / max(1, total - warmup)
+    return peak * (min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+
+
 def lr_at(cfg: TrainConfig, step: int) -> float:
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    p = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
-    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+    return cosine_lr(step, cfg.steps, cfg.lr, cfg.warmup_steps, cfg.min_lr_ratio)
 
 
 def build(cfg: TrainConfig, mcfg: ModelConfig, device: torch.device) -> tuple[TextToImage, dict, torch.optim.Optimizer]:
