@@ -48,7 +48,11 @@ colour is often exactly what the prompt asked for.
 
 Pairs with split "train" are learnt; "heldout" pairs (whole prompts never
 trained on) give the held-out pairwise accuracy: how often the chosen image
-scores higher, ties counting half. Outputs in --out:
+scores higher, ties counting half. --learn-split heldout swaps the roles and
+makes a judge for comparing a fine-tuned model with its parent: the split is a
+function of the prompt, so the judge never learnt from a prompt that any
+fine-tuning run learns from (a reward model trained on the child's own pairs
+flatters it). Outputs in --out:
 
   reward.onnx     opset 17; inputs `image` (B, 3, S, S) float32 in [-1, 1] and
                   `ids` (B, T) int64; output `score` (B) float32. B is dynamic.
@@ -56,7 +60,7 @@ scores higher, ties counting half. Outputs in --out:
   reward.json     the card: {"format": "vitrine-reward-model", "version": 1,
                   "id": "reward-" + first 20 hex of the sha256 of the sha256s
                   of tokenizer.json and reward.onnx (as export.py names
-                  models), "imageSize", "maxTokens", "feedbackSet", "pairs",
+                  models), "imageSize", "maxTokens", "feedbackSet", "learntSplit", "pairs",
                   "metrics", "training"}.
 
 --reference OUT.json also writes, for the TypeScript parity test, a few
