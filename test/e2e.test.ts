@@ -387,10 +387,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     expect(await p.locator('[data-chart="decisions"] table').textContent()).toContain('author_minor');
     expect(await p.locator('[data-chart="feedback"] canvas').getAttribute('aria-label')).toMatch(/\d+ pick/);
     // The committed default model and its card's faithfulness figures (whatever model is committed).
-    const card = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8')) as { id: string; eval: { byLang: Record<'en' | 'fr', { faithfulness: number }> } };
+    // The page shows faithfulness as a share of the judge's ceiling (its ratioToCeiling).
+    const card = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8')) as { id: string; eval: { byLang: Record<'en' | 'fr', { ratioToCeiling: number }> } };
     const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
     expect(await p.locator('table.models').textContent()).toContain(card.id);
-    expect(await p.locator('table.models').textContent()).toContain(`${pct(card.eval.byLang.en.faithfulness)} / ${pct(card.eval.byLang.fr.faithfulness)}`);
+    expect(await p.locator('table.models').textContent()).toContain(`${pct(card.eval.byLang.en.ratioToCeiling)} / ${pct(card.eval.byLang.fr.ratioToCeiling)}`);
     await shot(p, '08-admin');
     await admin.close();
   });
