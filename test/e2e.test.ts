@@ -293,7 +293,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     await shot(page, '05-rate-limited', refusal);
     await page.unroute('**/api/generations');
     await refusal.getByRole('button', { name: 'Try again' }).click({ timeout: 10_000 });
-    await lastCard(page).and(page.locator('[data-status="done"]')).waitFor({ timeout: 30_000 });
+    // Wait for the new card itself: the card before it is already done, so waiting for "the last
+    // card, done" could match that one before the new card is added.
+    await page.locator('.thread [data-generation][data-status="done"]').filter({ hasText: 'a crowded queue' }).waitFor({ timeout: 30_000 });
     expect(await lastCard(page).locator('.generation-title').textContent()).toBe('a crowded queue');
 
     await context.setOffline(true);
