@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError, VitrineError } from '../core/errors.ts';
+import { UsageError } from '../core/errors.ts';
 import { buildApp } from '../http/app.ts';
 import { createUser } from '../service/auth.ts';
 import { ImagineService } from '../service/imagine-service.ts';
 import { resolveReward, rewardFor } from '../feedback/loop.ts';
+import { readRewardCard } from '../feedback/reward.ts';
 
 /** Best-of-n's n when a reward model is loaded (a request may ask for 4 to 32). */
 export const DEFAULT_CANDIDATES = 8;
@@ -37,18 +37,6 @@ export interface ServeOptions {
   candidates?: number;
 }
 
-/** A reward model's id, from its card (reward.json). */
-function rewardId(dir: string): string {
-  let id: unknown;
-  try {
-    id = (JSON.parse(readFileSync(path.join(dir, 'reward.json'), 'utf8')) as { id?: unknown }).id;
-  } catch (e) {
-    throw new VitrineError(`Reward model ${dir}: cannot read reward.json (${(e as Error).message})`);
-  }
-  if (typeof id !== 'string') throw new VitrineError(`Reward model ${dir}: reward.json has no id`);
-  return id;
-}
-
 /** Runs the service until SIGINT or SIGTERM, then stops gracefully: no recorded feedback is lost. */
 export async function serve(ctx: Context, o: ServeOptions, say: (s: string) => void): Promise<number> {
   const loopback = o.host === '127.0.0.1' || o.host === 'localhost' || o.host === '::1';
@@ -59,7 +47,7 @@ export async function serve(ctx: Context, o: ServeOptions, say: (s: string) => v
   const inUse = (await probe.card()).id;
   const rewardDir = o.reward === 'none' ? null : o.reward ? resolveReward(ctx.dataDir, o.reward) : rewardFor(ctx.dataDir, inUse);
   // The reward model is loaded and run in the service's worker thread, which checks its files against this id.
-  const scorer = rewardDir ? { id: rewardId(rewardDir), dir: rewardDir, candidates: o.candidates ?? DEFAULT_CANDIDATES } : undefined;
+  const scorer = rewardDir ? { id: readRewardCard(rewardDir).id, dir: rewardDir, candidates: o.candidates ?? DEFAULT_CANDIDATES } : undefined;
   if (scorer) say(`Best-of-${scorer.candidates}: ${scorer.id} picks the four images shown`);
   const service = new ImagineService({ store: ctx.store, dataDir: ctx.dataDir, queueLimit: o.queueLimit, scorer });
   try {

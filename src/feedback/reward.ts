@@ -9,7 +9,7 @@
  * shared, as the generator's are (src/imagine/model.ts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -59,6 +59,17 @@ function checkCard(dir: string, text: string): RewardCard {
   if (!Number.isInteger(c.imageSize) || (c.imageSize as number) < 4) fail(dir, 'reward.json imageSize must be an integer ≥ 4');
   if (!Number.isInteger(c.maxTokens) || (c.maxTokens as number) < 2) fail(dir, 'reward.json maxTokens must be an integer ≥ 2');
   return c as RewardCard;
+}
+
+/** A reward model's card (reward.json), checked, without loading the model. */
+export function readRewardCard(dir: string): RewardCard {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, 'reward.json'), 'utf8');
+  } catch (e) {
+    fail(dir, `cannot read reward.json (${(e as Error).message})`);
+  }
+  return checkCard(dir, text);
 }
 
 async function open(dir: string, threads: number): Promise<Reward> {
