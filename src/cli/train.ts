@@ -46,15 +46,19 @@ ${COMMON_HELP}`,
     const ctx = openContext(values);
     const abort = abortOnSignals();
     try {
-      const snaps = ctx.store.snapshots.list();
-      const snapshotId = values.snapshot ?? snaps[snaps.length - 1]?.id;
-      if (!snapshotId) throw new VitrineError('No snapshot to train on: run `vitrine snapshot` first (or `vitrine start`)');
+      // An imported run names its own snapshot (importRun checks this store holds it); training picks one.
+      const snapshotId = (): string => {
+        const snaps = ctx.store.snapshots.list();
+        const id = values.snapshot ?? snaps[snaps.length - 1]?.id;
+        if (!id) throw new VitrineError('No snapshot to train on: run `vitrine snapshot` first (or `vitrine start`)');
+        return id;
+      };
       const imported = values['import-run'];
       const bar = ctx.progress('train');
       const r = imported ? { ...(await importRun({ dataDir: ctx.dataDir, store: ctx.store }, imported)), runDir: imported } : await train({
         dataDir: ctx.dataDir,
         store: ctx.store,
-        snapshotId,
+        snapshotId: snapshotId(),
         config: values.config ?? 'default',
         overrides,
         maxSeconds: maxMinutes ? maxMinutes * 60 : undefined,
