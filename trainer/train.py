@@ -83,6 +83,7 @@ def apply_step(model, opt, ema: dict, loss, grad_clip: float, ema_decay: float, 
         torch._foreach_mul_(floats_e, d)
         torch._foreach_add_(floats_e, floats_v, alpha=1 - d)
 
+
 def cosine_lr(step: int, total: int, peak: float, warmup: int, min_ratio: float = 0.0) -> float:
     """Linear warm-up over `warmup` steps, then a cosine from `peak` down to `peak * min_ratio` at `total`."""
     if step < warmup:
@@ -317,13 +318,13 @@ class Trainer:
         return path
 
     # -- the loop ------------------------------------------------------------
-    def fit_steps(self, seconds: float, spent: float, probe_steps: int) -> None:
+    def fit_steps(self, seconds: float, elapsed: float, spent: float, probe_steps: int) -> None:
         """--fit-seconds: sets the run's length so that training ends within `seconds` of its start,
         from the pace of the steps run so far (the first ones, slowed by warm-up, excluded by the
         caller). The learning-rate schedule then follows the new length, as on a resume with
-        another `steps`."""
+        another `steps`. `elapsed`: seconds since the run started; `spent`: on the probe steps."""
         per_step = spent / max(1, probe_steps)
-        left = max(0.0, seconds - (time.time() - self.started))
+        left = max(0.0, seconds - elapsed)
         steps = self.step + int(left * 0.97 / per_step)  # 3 % for checkpoints, samples and the export
         if self.world > 1:
             t = torch.tensor([float(steps)])
@@ -344,7 +345,6 @@ class Trainer:
             emit("start", step=self.step, steps=cfg.steps, resumed=resumed, params=count_params(self.model), init=self.parent_id,
                  world=self.world, threads=torch.get_num_threads(), snapshot=self.snapshot_id, config=self.config_name)
         started, first = time.time(), self.step
-        self.started = started
         last_t, last_images, window = time.time(), self.images_seen, []
         # --fit-seconds: the pace is measured over steps 20..70 of this run (the first ones pay for warm-up).
         probe_from, probe_to, probe_t0 = first + 20, first + 70, 0.0
@@ -361,7 +361,8 @@ class Trainer:
                 if self.step == probe_from:
                     probe_t0 = time.time()
                 else:
-                    self.fit_steps(fit_seconds, time.time() - probe_t0, probe_to - probe_from)
+                    now = time.time()
+                    self.fit_steps(fit_seconds, now - started, now - probe_t0, probe_to - probe_from)
             if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                 now = time.time()
                 ips = (self.images_seen - last_images) / max(1e-9, now - last_t)
