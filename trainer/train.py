@@ -45,7 +45,10 @@ ARCHITECTURE = ("image_size", "channels", "blocks", "cross_attention_levels", "g
 
 
 def emit(event: str, **fields: object) -> None:
-    print(json.dumps({"event": event, **fields}), flush=True)
+    # One write per line: print() writes the text and the newline separately when stdout is
+    # unbuffered, and the ranks of a distributed run share one pipe, so their lines could mix.
+    sys.stdout.write(json.dumps({"event": event, **fields}) + "\n")
+    sys.stdout.flush()
 
 
 def model_config(cfg: TrainConfig, tok: Tokenizer) -> ModelConfig:
@@ -456,6 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     tr.run(a.max_seconds, a.stop_after, a.fit_seconds)
     if dist.is_initialized():
+        # Rank 0 may still be writing its samples and final weights: a rank that tears gloo down before
+        # the others reach this point aborts ("terminate called without an active exception").
+        dist.barrier()
         dist.destroy_process_group()
     return 0 if tr.step >= cfg.steps else 3
 
