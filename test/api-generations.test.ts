@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
+import { pseudonym } from '../src/feedback/pairs.ts';
 import { DIGITAL_SOURCE_TYPE } from '../src/imagine/label.ts';
 import { createUser } from '../src/service/auth.ts';
 import type { Generation } from '../src/store/index.ts';
@@ -503,5 +504,23 @@ describe('variations and best-of-n', () => {
     expect(scores.every((s: unknown) => typeof s === 'number')).toBe(true);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
     expect(new Set(g.images.map((i: { candidate: number }) => i.candidate)).size).toBe(4);
+  });
+
+  it("ranks for the asker's own taste only while they accept the feedback terms", async () => {
+    env.gate.open();
+    const terms = (accepted: boolean) => env.inject({ method: 'PUT', url: '/api/me/feedback-terms', headers: alice, payload: { accepted } });
+    const accountOfNextJob = async (): Promise<string | undefined> => {
+      const before = env.gate.accounts.length;
+      const id = await env.submit(alice, { prompt: 'imagine a lemon', seed: 6, steps: 1, size: 32, candidates: 5 });
+      expect((await env.events(alice, id)).at(-1)!.event).toBe('done');
+      expect(env.gate.accounts.length).toBe(before + 1);
+      return env.gate.accounts.at(-1);
+    };
+    expect(await accountOfNextJob()).toBeUndefined(); // never accepted: the shared score
+    expect((await terms(true)).statusCode).toBe(200);
+    // A pseudonym, as in feedback sets: never the account id or name.
+    expect(await accountOfNextJob()).toBe(pseudonym(env.users.alice.id));
+    expect((await terms(false)).statusCode).toBe(200);
+    expect(await accountOfNextJob()).toBeUndefined(); // revoked: honoured like an objection
   });
 });

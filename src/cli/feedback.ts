@@ -66,7 +66,12 @@ ${COMMON_HELP}`,
 function printer(ctx: Context, label: string): (e: PyEvent) => void {
   const bar = ctx.progress(label);
   return (e) => {
-    if (e.event === 'progress' && typeof e.epoch === 'number') bar.update(e.epoch, Number(e.epochs), ' epochs', `loss ${e.loss} `);
+    if (e.event === 'progress' && typeof e.epoch === 'number') {
+      // A reward model's members train one after another: one bar over all their epochs.
+      const member = typeof e.member === 'number' ? e.member - 1 : 0;
+      const members = typeof e.members === 'number' ? e.members : 1;
+      bar.update(member * Number(e.epochs) + e.epoch, members * Number(e.epochs), ' epochs', `loss ${e.loss} `);
+    }
     else if (e.event === 'progress' && typeof e.step === 'number') bar.update(e.step, Number(e.steps), ' steps', `loss ${e.loss} `);
     else if (e.event === 'done') bar.done();
   };
@@ -80,7 +85,9 @@ export const rewardCommand: Command = {
 Trains trainer/reward.py on the feedback set (default: the newest) with the
 tokenizer of MODEL (default: the model in use), exports it to ONNX in
 DATA/rewards/<id>/ and prints its pairwise accuracy on the held-out pairs.
-\`vitrine serve\` reranks with the newest reward model of the model in use.
+It learns each contributing account's own taste as well as the shared one.
+\`vitrine serve\` reranks with the newest reward model of the model in use,
+for the asker's taste while they accept the feedback terms.
 
   --judge  learn from the held-out pairs instead (accuracy measured on the
            training pairs): a judge for \`vitrine compare\`. Held-out prompts
@@ -97,7 +104,7 @@ ${COMMON_HELP}`,
       const modelDir = await resolveModelDir(ctx.dataDir, values.model ?? ctx.store.models.active() ?? undefined);
       const r = await trainReward({
         dataDir: ctx.dataDir, setDir: set.path, modelDir,
-        epochs: values.epochs === undefined ? undefined : intOption(values.epochs, 'epochs', 30, 1, 10000),
+        epochs: values.epochs === undefined ? undefined : intOption(values.epochs, 'epochs', 10, 1, 10000),
         seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 0, 0, 2 ** 31),
         learnSplit: values.judge ? 'heldout' : 'train',
         onEvent: printer(ctx, 'reward'),

@@ -296,18 +296,18 @@ export function promotionRefusal(store: Store, modelId: string): string | null {
 
 /**
  * The service's best-of-n scorer from a reward model: candidates (model-size RGB
- * bytes) to planar [-1, 1], scored for the prompt. The reward model must share
+ * bytes) to planar [-1, 1], scored for the prompt and the asker's pseudonym. The reward model must share
  * the generator's tokenizer (it was trained for that generator).
  */
 export async function rewardScorer(dir: string, candidates: number): Promise<{ id: string; score: Scorer; candidates: number }> {
   const reward = await loadReward(dir);
-  const score: Scorer = async (prompt, pixels, size) => {
+  const score: Scorer = async (prompt, pixels, size, account) => {
     const planar = pixels.map((px) => {
       const f = new Float32Array(3 * size * size);
       for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) f[c * size * size + i] = px[i * 3 + c]! / 127.5 - 1;
       return f;
     });
-    return scoreImages(reward, prompt, planar);
+    return scoreImages(reward, prompt, planar, account);
   };
   return { id: reward.card.id, score, candidates };
 }

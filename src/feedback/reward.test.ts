@@ -25,6 +25,8 @@ interface Pair {
 }
 interface Reference {
   prompts: string[];
+  /** Whose taste each row was scored for (null: anyone). */
+  accounts: (string | null)[];
   ids: number[][];
   nativeSize: number;
   images: number[][];
@@ -68,7 +70,7 @@ beforeAll(async () => {
   modelDir = join(dir, 'reward');
   const refPath = join(dir, 'reference.json');
   await python([join(TRAINER_DIR, 'reward.py'), '--pairs', setDir, '--tokenizer', join(dir, 'tokenizer.json'), '--out', modelDir,
-    '--threads', '1', '--seed', '1', '--epochs', '30', '--reference', refPath]);
+    '--threads', '1', '--seed', '1', '--epochs', '30', '--members', '2', '--reference', refPath]);
   ref = JSON.parse(readFileSync(refPath, 'utf8')) as Reference;
 }, 180_000);
 
@@ -94,10 +96,12 @@ describe('reward model', () => {
     const S = ref.nativeSize;
     let worst = 0;
     let worstBig = 0;
-    for (const prompt of new Set(ref.prompts)) {
-      const idx = ref.prompts.flatMap((p, i) => (p === prompt ? [i] : []));
+    expect(ref.accounts.some((a) => a === null) && ref.accounts.some((a) => a !== null)).toBe(true);
+    for (const key of new Set(ref.prompts.map((p, i) => `${p}\0${ref.accounts[i] ?? ''}`))) {
+      const [prompt, account] = key.split('\0') as [string, string];
+      const idx = ref.prompts.flatMap((p, i) => (`${p}\0${ref.accounts[i] ?? ''}` === key ? [i] : []));
       const images = idx.map((i) => fromU8(ref.images[i]!));
-      const got = await scoreImages(r, prompt, images);
+      const got = await scoreImages(r, prompt, images, account || undefined);
       // Each pixel repeated 2x2 is a 32px image whose box average is the original: same scores.
       const big = images.map((im) => {
         const out = new Float32Array(3 * 4 * S * S);
@@ -106,7 +110,7 @@ describe('reward model', () => {
         }
         return out;
       });
-      const gotBig = await scoreImages(r, prompt, big);
+      const gotBig = await scoreImages(r, prompt, big, account || undefined);
       idx.forEach((i, k) => {
         worst = Math.max(worst, Math.abs((got[k] as number) - (ref.scores[i] as number)));
         worstBig = Math.max(worstBig, Math.abs((gotBig[k] as number) - (ref.scores[i] as number)));
@@ -143,6 +147,18 @@ describe('reward model', () => {
     }
     // Chance is 1 in 4; the model reaches held-out pairwise accuracy 1.0 on this set.
     expect(hits / n).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it("scores for the account's own taste; an account it never learnt from gets the shared score", async () => {
+    const r = await loadReward(modelDir, 1);
+    expect(r.personal).toBe(true);
+    expect(r.card.accounts).toHaveLength(4);
+    const images = ref.images.map(fromU8);
+    const prompt = ref.prompts[0]!;
+    const anyone = await scoreImages(r, prompt, images);
+    expect(await scoreImages(r, prompt, images, 'acct-0123456789ab')).toEqual(anyone);
+    const own = await scoreImages(r, prompt, images, r.card.accounts![1]);
+    expect(own).not.toEqual(anyone);
   });
 
   it('breaks ties by the original order and keeps at most what it has', async () => {
@@ -183,7 +199,14 @@ describe('reward model', () => {
     cpSync(modelDir, swapped, { recursive: true });
     const tok = JSON.parse(readFileSync(join(modelDir, 'tokenizer.json'), 'utf8'));
     writeFileSync(join(swapped, 'tokenizer.json'), JSON.stringify({ ...tok, vocab: [...tok.vocab].reverse() }));
-    await expect(loadReward(swapped, 1)).rejects.toThrow(/not the files the card's id reward-[0-9a-f]{20} names/);
+    await expect(loadReward(swapped, 1)).rejects.toThrow(/are not what its id reward-[0-9a-f]{20} names/);
+    // The accounts are part of what it scores: another order is another model.
+    const reordered = join(dir, 'reordered');
+    cpSync(modelDir, reordered, { recursive: true });
+    writeFileSync(join(reordered, 'reward.json'), JSON.stringify({ ...card, accounts: [...card.accounts].reverse() }));
+    await expect(loadReward(reordered, 1)).rejects.toThrow(/are not what its id reward-[0-9a-f]{20} names/);
+    writeFileSync(join(reordered, 'reward.json'), JSON.stringify({ ...card, accounts: ['alice'] }));
+    await expect(loadReward(reordered, 1)).rejects.toThrow(/accounts must be a list of account pseudonyms/);
     rmSync(join(swapped, 'reward.onnx'));
     await expect(loadReward(swapped, 1)).rejects.toThrow(/missing reward\.onnx/);
     await expect(loadReward(swapped, 1)).rejects.toBeInstanceOf(VitrineError);

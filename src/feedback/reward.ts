@@ -1,8 +1,10 @@
 /**
- * The reward model (trainer/reward.py): a score for an image given its prompt,
- * learnt from people's picks and rejections (a feedback set). Scores rank the
- * images of one prompt and mean nothing on their own; the product generates
- * more candidates than it shows and keeps the best (`rerank`).
+ * The reward model (trainer/reward.py): a score for an image given its prompt
+ * and who asked, learnt from people's picks and rejections (a feedback set).
+ * Scores rank the images of one prompt and mean nothing on their own; the
+ * product generates more candidates than it shows and keeps the best (`rerank`).
+ * A model learns each contributing account's own taste (the card's `accounts`,
+ * pseudonyms); any other account, or none, gets the score shared by everyone.
  *
  * A reward model folder holds reward.json (the card), reward.onnx and the
  * generator's tokenizer.json. The session is created once per folder and
@@ -23,8 +25,13 @@ export const REWARD_FORMAT = 'vitrine-reward-model';
 export interface RewardCard {
   format: typeof REWARD_FORMAT;
   version: 1;
-  /** "reward-" + 20 hex of the sha256 of the sha256s of tokenizer.json and reward.onnx. */
+  /**
+   * "reward-" + 20 hex of the sha256 of the sha256s of tokenizer.json and reward.onnx, then of
+   * the accounts joined by newlines when there are any.
+   */
   id: string;
+  /** Row i + 1 of the graph's `account` input is accounts[i] (pseudonyms); row 0 is anyone. Absent in older models. */
+  accounts?: string[];
   imageSize: number;
   maxTokens: number;
   feedbackSet?: string;
@@ -41,6 +48,10 @@ export interface Reward {
   card: RewardCard;
   tokenizer: Tokenizer;
   session: ort.InferenceSession;
+  /** Whether the graph takes an `account` input (models trained before accounts did not). */
+  personal: boolean;
+  /** Account pseudonym -> its row of the `account` input. */
+  rows: Map<string, number>;
 }
 
 function fail(dir: string, why: string): never {
@@ -58,6 +69,9 @@ function checkCard(dir: string, text: string): RewardCard {
   if (typeof c.id !== 'string' || !/^reward-[0-9a-f]{20}$/.test(c.id)) fail(dir, 'reward.json has no valid id (reward- and 20 hex digits)');
   if (!Number.isInteger(c.imageSize) || (c.imageSize as number) < 4) fail(dir, 'reward.json imageSize must be an integer ≥ 4');
   if (!Number.isInteger(c.maxTokens) || (c.maxTokens as number) < 2) fail(dir, 'reward.json maxTokens must be an integer ≥ 2');
+  if (c.accounts !== undefined && !(Array.isArray(c.accounts) && c.accounts.every((a) => typeof a === 'string' && /^acct-[0-9a-f]+$/.test(a)))) {
+    fail(dir, 'reward.json accounts must be a list of account pseudonyms (acct-…)');
+  }
   return c as RewardCard;
 }
 
@@ -86,8 +100,9 @@ async function open(dir: string, threads: number): Promise<Reward> {
   const card = checkCard(dir, cardText);
   const h = createHash('sha256');
   for (const bytes of [tokBytes, onnx]) h.update(createHash('sha256').update(bytes).digest());
+  if (card.accounts?.length) h.update(createHash('sha256').update(card.accounts.join('\n')).digest());
   if (`reward-${h.digest('hex').slice(0, 20)}` !== card.id) {
-    fail(dir, `reward.onnx and tokenizer.json are not the files the card's id ${card.id} names (changed after training)`);
+    fail(dir, `reward.onnx, tokenizer.json and the card's accounts are not what its id ${card.id} names (changed after training)`);
   }
   let tokenizer: Tokenizer;
   try {
@@ -102,7 +117,10 @@ async function open(dir: string, threads: number): Promise<Reward> {
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
-  return { dir, card, tokenizer, session };
+  const personal = session.inputNames.includes('account');
+  if (card.accounts?.length && !personal) fail(dir, 'the card lists accounts but reward.onnx has no account input');
+  const rows = new Map((card.accounts ?? []).map((a, i) => [a, i + 1]));
+  return { dir, card, tokenizer, session, personal, rows };
 }
 
 const loaded = new Map<string, Promise<Reward>>();
@@ -159,10 +177,12 @@ export function boxResize(image: Float32Array, side: number, size: number): Floa
 
 /**
  * Scores of `images` for `prompt` (as typed: a leading "imagine" is dropped, as the generator
- * does). Each image is planar (3, S, S) in [-1, 1] at the generator's native size, box-averaged
- * to the reward model's size when larger.
+ * does), for the account with pseudonym `account` (src/feedback/pairs.ts pseudonym): its own
+ * taste when the model learnt it, else, or without an account, the score shared by everyone.
+ * Each image is planar (3, S, S) in [-1, 1] at the generator's native size, box-averaged to the
+ * reward model's size when larger.
  */
-export async function scoreImages(reward: Reward, prompt: string, images: Float32Array[], batch = 64): Promise<number[]> {
+export async function scoreImages(reward: Reward, prompt: string, images: Float32Array[], account?: string, batch = 64): Promise<number[]> {
   const S = reward.card.imageSize;
   const per = 3 * S * S;
   const inputs = images.map((im, i) => {
@@ -172,6 +192,7 @@ export async function scoreImages(reward: Reward, prompt: string, images: Float3
   });
   const ids = reward.tokenizer.encode(promptText(prompt));
   const T = ids.length;
+  const row = BigInt((account !== undefined && reward.rows.get(account)) || 0);
   const scores: number[] = [];
   for (let i = 0; i < inputs.length; i += batch) {
     const chunk = inputs.slice(i, i + batch);
@@ -182,6 +203,7 @@ export async function scoreImages(reward: Reward, prompt: string, images: Float3
     const out = await reward.session.run({
       image: new ort.Tensor('float32', x, [chunk.length, 3, S, S]),
       ids: new ort.Tensor('int64', idData, [chunk.length, T]),
+      ...(reward.personal ? { account: new ort.Tensor('int64', new BigInt64Array(chunk.length).fill(row), [chunk.length]) } : {}),
     });
     for (const v of out.score!.data as Float32Array) scores.push(v);
   }
@@ -192,9 +214,9 @@ export async function scoreImages(reward: Reward, prompt: string, images: Float3
  * Indices of the best `keep` images for `prompt`, highest score first; equal scores keep their
  * original order, so the same candidates always give the same answer.
  */
-export async function rerank(reward: Reward, prompt: string, images: Float32Array[], keep = 4): Promise<number[]> {
+export async function rerank(reward: Reward, prompt: string, images: Float32Array[], keep = 4, account?: string): Promise<number[]> {
   if (!Number.isInteger(keep) || keep < 0) throw new VitrineError(`keep must be a whole number ≥ 0, got ${keep}`);
-  const scores = await scoreImages(reward, prompt, images);
+  const scores = await scoreImages(reward, prompt, images, account);
   // A NaN score (a broken graph) ranks last rather than making the sort's order undefined.
   const s = scores.map((v) => (Number.isNaN(v) ? -Infinity : v));
   const order = s.map((_, i) => i).sort((a, b) => (s[b] as number) - (s[a] as number) || a - b);

@@ -20,6 +20,7 @@ import { ServiceError, VitrineError } from '../core/errors.ts';
 import { AI_LABEL, DEFAULT_SIZE, encodeImage, noiseFor, promptText, validatePrompt, type ImagineRecord } from '../imagine/index.ts';
 import { aiLabelXmp } from '../imagine/label.ts';
 import { DEFAULT_MODEL_DIR, readCard, type ModelCard } from '../imagine/model.ts';
+import { pseudonym } from '../feedback/pairs.ts';
 import { FileMediaStore } from '../store/media-files.ts';
 import type { Generation, GenerationImage, GenerationSettings, Store, User } from '../store/index.ts';
 import type { FromWorker, RewardRef, ToWorker } from './imagine-worker.ts';
@@ -48,7 +49,8 @@ export type JobEvent =
   | { type: 'cancelled' };
 
 /** Scores candidate images (model-size RGB bytes) for a prompt; higher is better. */
-export type Scorer = (prompt: string, pixels: Uint8Array[], size: number) => Promise<number[]>;
+/** Scores candidates for a prompt; `account` (a pseudonym) picks the account's own taste where the reward model learnt it. */
+export type Scorer = (prompt: string, pixels: Uint8Array[], size: number, account?: string) => Promise<number[]>;
 
 export interface ServiceOptions {
   store: Store;
@@ -369,6 +371,9 @@ export class ImagineService {
       const noise = await this.noiseFor(g, S);
       job.abort.signal.throwIfAborted();
       const bestOfN = s.candidates > s.count && this.o.scorer;
+      // Reranked for the asker's own taste only while they accept the feedback terms: the taste was learnt
+      // from their feedback, and a revocation is honoured like an objection.
+      const account = bestOfN && this.o.store.users.feedbackTerms(g.userId)?.accepted ? pseudonym(g.userId) : undefined;
       // Previews go to whoever follows the job at each step, not only to those who did before it started: a page
       // opens its event stream after the POST answers, by which time an idle service has already started the job.
       // They are encoded one after another and all sent before "done", so a preview never arrives out of order
@@ -378,7 +383,7 @@ export class ImagineService {
         {
           type: 'run', id: g.id, modelDir: dir, threads: this.o.threads, modelId: g.modelId, prompt: g.prompt,
           options: { seed: s.seed, steps: s.steps, guidance: s.guidance, method: s.method, shift: s.shift, size: s.size, count: s.candidates },
-          noise, previews: s.count, reward: bestOfN ? this.rewardRef() : null,
+          noise, previews: s.count, reward: bestOfN ? this.rewardRef() : null, account,
         },
         [noise.buffer as ArrayBuffer],
         (p) => {
@@ -394,7 +399,7 @@ export class ImagineService {
       let order = r.pixels.map((_, i) => i);
       let scores: (number | null)[] = r.pixels.map(() => null);
       if (bestOfN) {
-        const sc = r.scores ?? ('score' in bestOfN ? await bestOfN.score(g.prompt, r.pixels, S) : null);
+        const sc = r.scores ?? ('score' in bestOfN ? await bestOfN.score(g.prompt, r.pixels, S, account) : null);
         if (!sc || sc.length !== r.pixels.length) throw new VitrineError(`The reward model gave ${sc?.length ?? 'no'} scores for ${r.pixels.length} candidates`);
         scores = sc;
         order = order.sort((a, b) => (sc[b] as number) - (sc[a] as number) || a - b);

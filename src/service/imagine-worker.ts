@@ -42,6 +42,8 @@ export type ToWorker =
       previews: number;
       /** Score the candidates with this reward model before answering (best-of-n). */
       reward: RewardRef | null;
+      /** The asker's pseudonym, for their own taste (absent: the shared score). */
+      account?: string;
     }
   /** Stop the job before its next denoiser evaluation. */
   | { type: 'cancel'; id: string };
@@ -97,7 +99,7 @@ async function handle(m: Exclude<ToWorker, { type: 'cancel' }>): Promise<void> {
           }
         : undefined,
     });
-    const scores = m.reward ? await (await scorer(m.reward)).score(m.prompt, pixels, model.card.imageSize) : null;
+    const scores = m.reward ? await (await scorer(m.reward)).score(m.prompt, pixels, model.card.imageSize, m.account) : null;
     send({ type: 'done', id: m.id, record, pixels, scores }, pixels.map((p) => p.buffer as ArrayBuffer));
   } finally {
     running.delete(m.id);

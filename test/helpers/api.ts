@@ -35,6 +35,8 @@ export interface Gate {
   /** Holds the jobs that reach the scorer from now on (after open()). */
   shut(): void;
   calls: number;
+  /** The account pseudonym each call was given (undefined: the shared score). */
+  accounts: (string | undefined)[];
 }
 
 /** A reward model that scores by brightness (brighter is better) once the test lets it. */
@@ -44,8 +46,10 @@ export function gate(): Gate {
   let opened = false;
   const g: Gate = {
     calls: 0,
-    score: async (_prompt, pixels) => {
+    accounts: [],
+    score: async (_prompt, pixels, _size, account) => {
       g.calls++;
+      g.accounts.push(account);
       if (!opened) {
         const p = new Promise<void>((resolve) => waiting.push(resolve));
         for (const f of arrivals.splice(0)) f();

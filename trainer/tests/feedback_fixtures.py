@@ -29,8 +29,12 @@ def _box(img: np.ndarray, size: int) -> np.ndarray:
 
 
 def make_feedback_set(root: str, generations: int = 60, image_size: int = 16, seed: int = 0,
-                      model: str = "model-test00000000000000") -> str:
-    """Writes `generations` × (pick>reject, pick>other ×2) pairs; returns the folder."""
+                      model: str = "model-test00000000000000", personal: bool = False) -> str:
+    """Writes `generations` × (pick>reject, pick>other ×2) pairs; returns the folder.
+
+    personal: two accounts with opposite tastes instead; prompts name only a shape, every generation
+    has one red and three blue candidates or the reverse, and acct-...0 picks red, acct-...1 blue.
+    One score for everyone can do no better than chance; a score per account can be right."""
     rng = np.random.default_rng(seed)
     os.makedirs(os.path.join(root, "images"), exist_ok=True)
     colours = list(COLOURS)
@@ -42,6 +46,12 @@ def make_feedback_set(root: str, generations: int = 60, image_size: int = 16, se
         # Four candidates: one in the prompted colour, three in others (shuffled).
         others = [c for c in colours if c != colour]
         cand = [colour] + list(rng.choice(others, 3, replace=True))
+        account = f"acct-{g % 4:012x}"
+        if personal:
+            account = f"acct-{g % 2:012x}"
+            favourite, other = ("red", "blue") if g % 2 == 0 else ("blue", "red")
+            prompt = f"imagine a {shape} number {g // 2 % 10}"
+            cand = [favourite, other, other, other]
         names = []
         for c in cand:
             img = _box(picture(c, shape, size=64, offset=int(rng.integers(-6, 7))), image_size)
@@ -55,7 +65,7 @@ def make_feedback_set(root: str, generations: int = 60, image_size: int = 16, se
         split = "heldout" if int(hashlib.sha256(prompt.encode()).hexdigest(), 16) % 5 == 0 else "train"
         for j, (source, weight) in enumerate((("pick>reject", 1.0), ("pick>other", 0.5), ("pick>other", 0.5))):
             lines.append({"id": f"pair-{g:04d}{j}", "prompt": prompt, "chosen": names[0], "rejected": names[j + 1],
-                          "generation": f"gen-{g:06d}", "model": model, "account": f"acct-{g % 4:012x}",
+                          "generation": f"gen-{g:06d}", "model": model, "account": account,
                           "source": source, "weight": weight, "split": split})
     body = "".join(json.dumps(x) + "\n" for x in lines)
     with open(os.path.join(root, "pairs.jsonl"), "w", encoding="utf-8") as f:
@@ -63,7 +73,8 @@ def make_feedback_set(root: str, generations: int = 60, image_size: int = 16, se
     manifest = {"format": "vitrine-feedback-set", "version": 1,
                 "id": "fb-" + hashlib.sha256(body.encode()).hexdigest()[:20], "createdAt": "2026-11-25T00:00:00.000Z",
                 "imageSize": image_size, "pairs": len(lines), "heldOut": sum(x["split"] == "heldout" for x in lines),
-                "accounts": 4, "models": [model], "rule": "synthetic: the image in the prompted colour wins"}
+                "accounts": 2 if personal else 4, "models": [model],
+                "rule": "synthetic: each account's favourite colour wins" if personal else "synthetic: the image in the prompted colour wins"}
     with open(os.path.join(root, "feedback-set.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2)
     return root

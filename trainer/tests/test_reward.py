@@ -33,6 +33,7 @@ from tokenizer import Tokenizer, build_vocab  # noqa: E402
 # combinations of colour and shape, so this checks that the model reads both prompt and image.
 SEED = 1
 EPOCHS = 30
+MEMBERS = 2
 
 
 def write_fixture(root: str) -> tuple[str, str]:
@@ -61,7 +62,7 @@ class RewardTest(unittest.TestCase):
         cls.out = os.path.join(cls.tmp.name, "reward")
         cls.ref_path = os.path.join(cls.tmp.name, "reference.json")
         cls.argv = ["--pairs", cls.set_dir, "--tokenizer", cls.tok_path, "--threads", "1", "--seed", str(SEED),
-                    "--epochs", str(EPOCHS)]
+                    "--epochs", str(EPOCHS), "--members", str(MEMBERS)]
         cls.card, cls.events = run([*cls.argv, "--out", cls.out, "--reference", cls.ref_path])
         with open(os.path.join(cls.set_dir, "pairs.jsonl"), encoding="utf-8") as f:
             cls.pairs = [json.loads(line) for line in f]
@@ -72,7 +73,8 @@ class RewardTest(unittest.TestCase):
 
     def test_it_learns_the_taste_and_reports_held_out_accuracy(self) -> None:
         progress = [e for e in self.events if e["event"] == "progress"]
-        self.assertEqual([e["epoch"] for e in progress], list(range(1, EPOCHS + 1)))
+        self.assertEqual([(e["member"], e["epoch"]) for e in progress],
+                         [(k, e) for k in range(1, MEMBERS + 1) for e in range(1, EPOCHS + 1)])
         self.assertTrue(all(math.isfinite(e["loss"]) for e in progress))
         self.assertLess(progress[-1]["loss"], 0.5 * progress[0]["loss"])
         self.assertEqual(self.events[-1]["event"], "done")
@@ -102,6 +104,9 @@ class RewardTest(unittest.TestCase):
         for name in ("tokenizer.json", "reward.onnx"):
             with open(os.path.join(self.out, name), "rb") as f:
                 h.update(hashlib.sha256(f.read()).digest())
+        # The account rows are part of what it scores: the fixture's four accounts, sorted.
+        self.assertEqual(saved["accounts"], [f"acct-{k:012x}" for k in range(4)])
+        h.update(hashlib.sha256("\n".join(saved["accounts"]).encode()).digest())
         self.assertEqual(saved["id"], "reward-" + h.hexdigest()[:20])
         self.assertEqual((saved["format"], saved["version"]), ("vitrine-reward-model", 1))
         self.assertEqual((saved["imageSize"], saved["maxTokens"]), (16, 12))
@@ -109,7 +114,7 @@ class RewardTest(unittest.TestCase):
         self.assertEqual(saved["pairs"]["total"], len(self.pairs))
         self.assertEqual(saved["pairs"]["heldOut"], manifest["heldOut"])
         self.assertEqual(saved["pairs"]["train"] + saved["pairs"]["heldOut"], len(self.pairs))
-        self.assertEqual(saved["training"]["epochs"], EPOCHS)
+        self.assertEqual((saved["training"]["epochs"], saved["training"]["members"]), (EPOCHS, MEMBERS))
         self.assertGreater(saved["training"]["params"], 0)
         self.assertGreater(saved["training"]["seconds"], 0)
 
@@ -162,17 +167,38 @@ class RewardTest(unittest.TestCase):
 
     def test_scores_do_not_depend_on_the_batch(self) -> None:
         torch.manual_seed(0)
-        m = reward.Reward(vocab_size=40).eval()
+        m = reward.Reward(vocab_size=40, accounts=3).eval()
+        with torch.no_grad():
+            m.person.weight.normal_()  # trained rows are not zero
         x = torch.rand(5, 3, 16, 16) * 2 - 1
         ids = torch.randint(0, 40, (5, 12))
         ids[:, 0] = 1
+        account = torch.tensor([0, 1, 2, 3, 1])
         with torch.no_grad():
-            all5 = m(x, ids)
-            one = m(x[2:3], ids[2:3])
+            all5 = m(x, ids, account)
+            one = m(x[2:3], ids[2:3], account[2:3])
+            anyone = m(x, ids, torch.zeros_like(account))
         self.assertEqual(tuple(all5.shape), (5,))
         self.assertTrue(torch.allclose(all5[2:3], one, atol=1e-6))
-        # Bounded: 10 * cosine + 2 * tanh.
-        self.assertLessEqual(float(all5.abs().max()), 12.0)
+        # Row 0 is anyone: exactly the shared score, whatever the trained rows hold.
+        self.assertEqual(float(all5[0]), float(anyone[0]))
+        self.assertFalse(torch.allclose(all5[1:], anyone[1:]))
+        # Bounded: 10 * cosine + 2 * tanh + 8 * tanh.
+        self.assertLessEqual(float(all5.abs().max()), 20.0)
+
+    def test_each_account_gets_its_own_taste(self) -> None:
+        # Two accounts with opposite colour tastes and prompts that say nothing of colour: one shared
+        # score is right for one of them at best, a score per account for both.
+        set_dir = make_feedback_set(os.path.join(self.tmp.name, "personal"), generations=60, image_size=16, seed=2, personal=True)
+        common = ["--pairs", set_dir, "--tokenizer", self.tok_path, "--threads", "1", "--seed", "0", "--members", "1"]
+        card, _ = run([*common, "--out", os.path.join(self.tmp.name, "personal-model")])
+        shared, _ = run([*common, "--out", os.path.join(self.tmp.name, "shared-model"), "--personal", "0"])
+        self.assertEqual(card["accounts"], ["acct-000000000000", "acct-000000000001"])
+        self.assertEqual(shared["accounts"], [])
+        # Measured (one thread, torch 1.13): personal 1.0 held out (0.48 scored as anyone); shared 0.5.
+        self.assertGreaterEqual(card["metrics"]["heldOutAccuracy"], 0.9)
+        self.assertLessEqual(shared["metrics"]["heldOutAccuracy"], 0.7)
+        self.assertLessEqual(card["metrics"]["heldOutAccuracyAnyone"], 0.7)
 
     def test_the_image_size_is_box_averaged_down(self) -> None:
         imgs = torch.arange(2 * 4 * 4 * 3, dtype=torch.uint8).reshape(2, 4, 4, 3).numpy()
