@@ -255,7 +255,7 @@ in use) as the parent, and N
 simulated people (default 6; tastes: faithfulness to the prompt as the
 evaluation judge sees it, warm colours, vivid colours; one more person never
 accepts the feedback terms) imagine, pick and reject over the real HTTP API
-for --rounds rounds (default 30). Then: feedback set, reward model, Diffusion-
+for --rounds rounds (default 60). Then: feedback set, reward model, Diffusion-
 DPO child, comparison with the parent (promoted if it wins), and a head-to-head
 on held-out prompts judged by the same people. Writes report.md and report.json
 to --out (default DATA/simulate/<time>/). Needs the snapshot of the model in

@@ -12,6 +12,7 @@
  * its picks must not reach the feedback set (checked in the report).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -29,6 +30,7 @@ import type { Store } from '../store/index.ts';
 import type { PyEvent } from '../train/python.ts';
 import { compareModels, finetune, heldOutPrompts, promotionRefusal, recordComparison, trainReward, type Comparison } from './loop.ts';
 import { createFeedbackSet, pseudonym, splitOf } from './pairs.ts';
+import { loadReward, scoreImages } from './reward.ts';
 
 export const TASTES = ['faithful', 'warm', 'vivid'] as const;
 export type Taste = (typeof TASTES)[number];
@@ -167,7 +169,14 @@ export interface SimulationReport {
   roundsSeconds: number;
   parent: string;
   feedbackSet: { id: string; pairs: number; heldOut: number; accounts: number; nonConsentingAccountsInSet: number };
-  reward: { id: string; heldOutAccuracy: number | null; trainAccuracy: number | null; seconds: number };
+  reward: {
+    id: string; heldOutAccuracy: number | null; trainAccuracy: number | null;
+    /** Held-out accuracy of the score shared by everyone (no account's own taste). */
+    heldOutAccuracyShared: number | null;
+    /** Held-out accuracy on the pairs of the people of each taste, each scored for its account. */
+    byTaste: Record<Taste, { pairs: number; accuracy: number | null }>;
+    seconds: number;
+  };
   /** The judge of the product's comparison: a reward model that learnt from the held-out pairs only. */
   judge: { id: string; accuracyOnTrainPairs: number | null };
   child: { id: string; seconds: number };
@@ -191,7 +200,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const say = o.say ?? (() => {});
   const rng = new Rng(o.seed ?? 1, 'simulate');
   const nUsers = o.users ?? 6;
-  const rounds = o.rounds ?? 30;
+  const rounds = o.rounds ?? 60;
   const noise = o.noise ?? 0.1;
   const parentDir = await resolveModelDir(o.dataDir, o.model ?? o.store.models.active() ?? undefined);
   const parentCard = await readCard(parentDir);
@@ -272,6 +281,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const reward = await trainReward({ dataDir: o.dataDir, setDir: set.path, modelDir: parentDir, epochs: o.rewardEpochs, onEvent: (e) => o.onEvent?.('reward', e) });
   const rewardSeconds = (performance.now() - rewardStarted) / 1000;
   say(`  ${reward.id}: held-out pairwise accuracy ${reward.card.metrics?.heldOutAccuracy}`);
+  const byTasteAccuracy = await heldOutAccuracyByTaste(reward.path, set.path, new Map(users.filter((u) => u.consents).map((u) => [pseudonym(o.store.users.byName(u.name)!.id), u.taste])));
   say('Judge (a reward model that learns from the held-out pairs only) …');
   const judgeModel = await trainReward({ dataDir: o.dataDir, setDir: set.path, modelDir: parentDir, epochs: o.rewardEpochs, learnSplit: 'heldout', onEvent: (e) => o.onEvent?.('judge', e) });
   say(`  ${judgeModel.id}: accuracy on the training pairs ${judgeModel.card.metrics?.heldOutAccuracy}`);
@@ -334,7 +344,11 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
     roundsSeconds,
     parent: parentCard.id,
     feedbackSet: { id: set.id, pairs: set.manifest.pairs, heldOut: set.manifest.heldOut, accounts: set.manifest.accounts, nonConsentingAccountsInSet: nonConsenting },
-    reward: { id: reward.id, heldOutAccuracy: reward.card.metrics?.heldOutAccuracy ?? null, trainAccuracy: reward.card.metrics?.trainAccuracy ?? null, seconds: rewardSeconds },
+    reward: {
+      id: reward.id, heldOutAccuracy: reward.card.metrics?.heldOutAccuracy ?? null, trainAccuracy: reward.card.metrics?.trainAccuracy ?? null,
+      heldOutAccuracyShared: (reward.card.metrics as { heldOutAccuracyAnyone?: number } | undefined)?.heldOutAccuracyAnyone ?? null,
+      byTaste: byTasteAccuracy, seconds: rewardSeconds,
+    },
     judge: { id: judgeModel.id, accuracyOnTrainPairs: judgeModel.card.metrics?.heldOutAccuracy ?? null },
     child: { id: ft.model.id, seconds: ftSeconds },
     comparison,
@@ -352,6 +366,31 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   };
 }
 
+/**
+ * Held-out pairwise accuracy of a reward model per hidden taste, each pair scored for its own
+ * account, as best-of-n ranks for the asker.
+ */
+async function heldOutAccuracyByTaste(rewardDir: string, setDir: string, tasteOf: Map<string, Taste>): Promise<Record<Taste, { pairs: number; accuracy: number | null }>> {
+  const reward = await loadReward(rewardDir);
+  const rows = readFileSync(path.join(setDir, 'pairs.jsonl'), 'utf8').split('\n').filter(Boolean)
+    .map((l) => JSON.parse(l) as { prompt: string; chosen: string; rejected: string; account: string; split: string });
+  const planar = async (file: string) => {
+    const { data, info } = await sharp(path.join(setDir, file)).raw().toBuffer({ resolveWithObject: true });
+    const n = info.width * info.height;
+    const f = new Float32Array(3 * n);
+    for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) f[c * n + i] = data[i * info.channels + c]! / 127.5 - 1;
+    return f;
+  };
+  const wins: Record<Taste, number[]> = { faithful: [], warm: [], vivid: [] };
+  for (const r of rows.filter((x) => x.split === 'heldout')) {
+    const taste = tasteOf.get(r.account);
+    if (!taste) continue;
+    const [sc, sr] = await scoreImages(reward, r.prompt, [await planar(r.chosen), await planar(r.rejected)], r.account);
+    wins[taste].push(sc! > sr! ? 1 : sc === sr ? 0.5 : 0);
+  }
+  return Object.fromEntries(TASTES.map((t) => [t, { pairs: wins[t].length, accuracy: wins[t].length ? mean(wins[t]) : null }])) as Record<Taste, { pairs: number; accuracy: number | null }>;
+}
+
 export function reportMarkdown(r: SimulationReport): string {
   const p = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(1)}%`);
   return [
@@ -361,7 +400,8 @@ export function reportMarkdown(r: SimulationReport): string {
     '',
     `| | figure | target |`,
     `|---|---|---|`,
-    `| reward model, held-out pairwise accuracy | ${p(r.reward.heldOutAccuracy)} (train ${p(r.reward.trainAccuracy)}) | ≥ 70% |`,
+    `| reward model, held-out pairwise accuracy | ${p(r.reward.heldOutAccuracy)} (train ${p(r.reward.trainAccuracy)}; the shared score alone ${p(r.reward.heldOutAccuracyShared)}) | ≥ 70% |`,
+    ...TASTES.map((t) => `| … pairs of people who like ${t} | ${p(r.reward.byTaste[t].accuracy)} of ${r.reward.byTaste[t].pairs} | |`),
     `| head-to-head: share the people give to the new model | ${p(r.headToHead.childShare)} of ${r.headToHead.pairs} judgements on ${r.headToHead.prompts} held-out prompts | ≥ 60% |`,
     ...TASTES.map((t) => `| … people who like ${t} | ${p(r.headToHead.byTaste[t])} | |`),
     `| prompt faithfulness (judge top-5, held-out prompts) | parent ${p(r.faithfulness.parent)} → child ${p(r.faithfulness.child)} | up |`,
