@@ -7,6 +7,7 @@ unconditional velocities: v = v_u + g * (v_c - v_u).
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -40,23 +41,41 @@ def timesteps(steps: int, shift: float = 1.0) -> list[float]:
     return [shift * t / (1 + (shift - 1) * t) for t in ts]
 
 
+def dpm2m_weight(t_prev: float, t0: float, t1: float) -> float:
+    """DPM-Solver++(2M) (Lu et al. 2022) in lambda = log((1 - t) / t): the weight w of
+    D = x0 + w * (x0 - x0_prev); 0 (first order) after a step from pure noise or into the image.
+    The twin of dpm2mWeight in src/imagine/sampler.ts."""
+    if not t_prev < 1 or not t1 > 0:
+        return 0.0
+    lam = lambda t: math.log((1 - t) / t)
+    return 1.0 / (2.0 * (lam(t0) - lam(t_prev)) / (lam(t1) - lam(t0)))
+
+
 @torch.no_grad()
 def sample(velocity: Velocity, noise: torch.Tensor, steps: int, method: str = "euler", shift: float = 1.0) -> torch.Tensor:
-    """Integrates from noise (t = 1) to an image (t = 0) with Euler or Heun steps."""
+    """Integrates from noise (t = 1) to an image (t = 0) with Euler, Heun or DPM-Solver++(2M) steps."""
     ts = timesteps(steps, shift)
     x = noise
+    prev = None
     for i in range(steps):
         t0, t1 = ts[i], ts[i + 1]
         tt = torch.full((x.shape[0],), t0, dtype=torch.float32)
         v = velocity(x, tt)
-        if method == "heun" and t1 > 0:
+        if method == "dpm2m":
+            # x_t1 = (t1/t0) x_t0 + (1 - t1/t0) D; D = x0 is exactly an Euler step.
+            x0 = x - t0 * v
+            w = dpm2m_weight(ts[i - 1], t0, t1) if prev is not None else 0.0
+            d = x0 + w * (x0 - prev) if w else x0
+            x = (t1 / t0) * x + (1 - t1 / t0) * d
+            prev = x0
+        elif method == "heun" and t1 > 0:
             x1 = x + (t1 - t0) * v
             v1 = velocity(x1, torch.full((x.shape[0],), t1, dtype=torch.float32))
             x = x + (t1 - t0) * 0.5 * (v + v1)
         elif method in ("euler", "heun"):
             x = x + (t1 - t0) * v
         else:
-            raise ValueError(f"unknown sampler {method!r} (euler or heun)")
+            raise ValueError(f"unknown sampler {method!r} (euler, heun or dpm2m)")
     return x
 
 

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { loadModel, resolveModelDir } from '../imagine/model.ts';
+import { SAMPLER_METHODS, type SamplerMethod } from '../imagine/sampler.ts';
 import { evaluate, type EvalResults } from '../eval/index.ts';
 import { DEFAULT_JUDGE_DIR, loadJudge } from '../eval/judge.ts';
 import { loadPrompts, PROMPTS_FILE } from '../eval/prompts.ts';
@@ -28,7 +29,7 @@ export function evalSummary(r: EvalResults): string {
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'measure a model: prompt faithfulness (EN, FR) against the judge’s ceiling, FID, KID, diversity',
-  usage: `vitrine eval [MODEL] [--judge DIR] [--snapshot ID] [--limit N] [--out DIR] [--steps N] [--guidance G] [--json]
+  usage: `vitrine eval [MODEL] [--judge DIR] [--snapshot ID] [--limit N] [--out DIR] [--steps N] [--guidance G] [--sampler NAME] [--json]
 vitrine eval --train-judge --out DIR [--snapshot ID] [--epochs N] [--final]
 
 Imagines four images for each committed evaluation prompt (src/eval/prompts.json:
@@ -38,7 +39,9 @@ faithfulness (prompted emoji in the judge's top 5), the judge's score on the
 real images of the same emoji (the ceiling) and the ratio, Fréchet distance and
 KID against those real images, and diversity within each set of four. Writes
 contact sheets (one row per emoji: a real image, then the samples) to --out
-(default DATA/evals/MODEL).
+(default DATA/evals/MODEL). --steps, --guidance and --sampler (euler, heun,
+dpm2m) override the model's sampling settings; such a run is not stored as
+the model's evaluation.
 
 --train-judge trains a judge on the snapshot's real images (emoji from the demo
 truth file); --final trains on every image instead of holding 10 % out.
@@ -56,6 +59,7 @@ ${COMMON_HELP}`,
       out: { type: 'string' },
       steps: { type: 'string' },
       guidance: { type: 'string' },
+      sampler: { type: 'string' },
       prompts: { type: 'string' },
       'train-judge': { type: 'boolean', default: false },
       epochs: { type: 'string' },
@@ -115,13 +119,15 @@ ${COMMON_HELP}`,
         truthFile: existsSync(truthFile) ? truthFile : undefined,
         steps: values.steps === undefined ? undefined : intOption(values.steps, 'steps', 20, 1, 200),
         guidance: values.guidance === undefined ? undefined : Number(values.guidance),
+        method: samplerOption(values.sampler),
         sheetDir: outDir,
         onProgress: (d, t) => bar.update(d, t, ' prompts'),
       });
       bar.done();
       await mkdir(outDir, { recursive: true });
       await writeFile(path.join(outDir, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
-      if (rec && store) store.models.putEval({ modelId: rec.id, judgeId: r.judge, createdAt: new Date().toISOString(), results: r as unknown as Record<string, unknown> });
+      const overridden = values.steps !== undefined || values.guidance !== undefined || values.sampler !== undefined;
+      if (rec && store && !overridden) store.models.putEval({ modelId: rec.id, judgeId: r.judge, createdAt: new Date().toISOString(), results: r as unknown as Record<string, unknown> });
       out(Boolean(values.json), r, () =>
         [evalSummary(r), `Results: ${path.join(outDir, 'results.json')}${rec ? ' (and stored with the model)' : ''}`, ...r.sheets.map((s) => `Contact sheet: ${s}`)].join('\n'),
       );
@@ -131,3 +137,8 @@ ${COMMON_HELP}`,
     }
   },
 };
+
+function samplerOption(v: string | undefined): SamplerMethod | undefined {
+  if (v !== undefined && !(SAMPLER_METHODS as readonly string[]).includes(v)) throw new UsageError(`--sampler must be one of ${SAMPLER_METHODS.join(', ')}, got "${v}"`);
+  return v as SamplerMethod | undefined;
+}

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { imagine, DEFAULT_SIZE } from '../imagine/index.ts';
 import { loadModel, resolveModelDir } from '../imagine/model.ts';
+import { SAMPLER_METHODS, type SamplerMethod } from '../imagine/sampler.ts';
 import { COMMON_HELP, Progress, dataDir, intOption, out, parse } from './common.ts';
 import type { Command } from './command.ts';
 
@@ -31,7 +32,7 @@ export const imagineCommand: Command = {
   name: 'imagine',
   summary: 'a prompt gives four images (AI-made, labelled)',
   usage: `vitrine imagine PROMPT [--seed N] [--out DIR] [--model ID] [--steps N] [--guidance G]
-                        [--sampler euler|heun] [--size PX] [--no-prompt-metadata] [--json]
+                        [--sampler euler|heun|dpm2m] [--size PX] [--no-prompt-metadata] [--json]
 
 Writes four PNG images and a JSON record (prompt, seed, steps, guidance, model)
 to --out (default: DATA/imagine). The leading word "imagine" is optional; any
@@ -41,7 +42,7 @@ language the training captions cover works, French included.
   --model ID       a model id, a folder, or a name under models/ (default: models/default)
   --steps N        sampling steps (default: the model's)
   --guidance G     classifier-free guidance scale (default: the model's)
-  --sampler NAME   euler or heun (default: the model's)
+  --sampler NAME   euler, heun or dpm2m (default: the model's)
   --size PX        side of the PNGs; the model's images are upscaled (default ${DEFAULT_SIZE})
   --no-prompt-metadata   leave the prompt out of the files (the AI label stays)
 
@@ -60,8 +61,8 @@ ${COMMON_HELP}`,
     if (positionals.length === 0) throw new UsageError('say what to imagine: vitrine imagine "imagine a red apple"');
     const prompt = positionals.join(' ');
     const seed = values.seed === undefined ? randomInt(0, 2 ** 32) : intOption(values.seed, 'seed', 0, 0, 0xffffffff);
-    const sampler = values.sampler;
-    if (sampler !== undefined && sampler !== 'euler' && sampler !== 'heun') throw new UsageError(`--sampler must be euler or heun, got "${sampler}"`);
+    const sampler = values.sampler as SamplerMethod | undefined;
+    if (sampler !== undefined && !(SAMPLER_METHODS as readonly string[]).includes(sampler)) throw new UsageError(`--sampler must be one of ${SAMPLER_METHODS.join(', ')}, got "${sampler}"`);
     const data = dataDir(values.data);
     const modelDir = await resolveModelDir(data, values.model);
     const model = await loadModel(modelDir);

@@ -20,6 +20,7 @@ import sharp from 'sharp';
 import { readTar } from '../snapshot/tar.ts';
 import type { LoadedModel } from '../imagine/model.ts';
 import { imagine } from '../imagine/index.ts';
+import type { SamplerMethod } from '../imagine/sampler.ts';
 import { judge, toJudgeInput, type Judge } from './judge.ts';
 import { diversity, frechetDistance, kid, pixelDiversity, topK } from './metrics.ts';
 import type { EvalPrompt } from './prompts.ts';
@@ -33,7 +34,7 @@ export interface EvalOptions {
   truthFile?: string;
   steps?: number;
   guidance?: number;
-  method?: 'euler' | 'heun';
+  method?: SamplerMethod;
   /** Folder for the contact sheets (one PNG per language). */
   sheetDir?: string;
   onProgress?: (done: number, total: number) => void;

@@ -10,12 +10,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { VitrineError } from '../core/errors.ts';
+import { SAMPLER_METHODS, type SamplerMethod } from './sampler.ts';
 import { Tokenizer } from './tokenizer.ts';
 
 export interface SamplingDefaults {
   steps: number;
   guidance: number;
-  method: 'euler' | 'heun';
+  method: SamplerMethod;
   shift: number;
 }
 
@@ -72,8 +73,8 @@ export async function readCard(dir: string): Promise<ModelCard> {
     if (!existsSync(path.join(dir, f))) fail(dir, `missing ${f}`);
   }
   const s = c.sampling;
-  if (!s || !Number.isInteger(s.steps) || typeof s.guidance !== 'number' || !['euler', 'heun'].includes(s.method)) {
-    fail(dir, 'model.json sampling must give steps, guidance and method (euler or heun)');
+  if (!s || !Number.isInteger(s.steps) || typeof s.guidance !== 'number' || !(SAMPLER_METHODS as readonly string[]).includes(s.method)) {
+    fail(dir, `model.json sampling must give steps, guidance and method (${SAMPLER_METHODS.join(', ')})`);
   }
   return c as ModelCard;
 }

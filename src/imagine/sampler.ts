@@ -1,13 +1,16 @@
 /**
  * Sampling a rectified flow (the same schedule as trainer/flow.py): integrate
- * dx/dt = v from t = 1 (noise) to t = 0 (image) with Euler or Heun steps.
+ * dx/dt = v from t = 1 (noise) to t = 0 (image) with Euler or Heun steps, or
+ * DPM-Solver++(2M) (Lu et al. 2022): one evaluation per step like Euler, but
+ * second order, from the image estimates of this step and the one before.
  * Classifier-free guidance runs the conditional and unconditional inputs in
  * one batch, so each step is one call to the denoiser.
  */
 import * as ort from 'onnxruntime-node';
 import type { LoadedModel } from './model.ts';
 
-export type SamplerMethod = 'euler' | 'heun';
+export type SamplerMethod = 'euler' | 'heun' | 'dpm2m';
+export const SAMPLER_METHODS: readonly SamplerMethod[] = ['euler', 'heun', 'dpm2m'];
 
 export interface SampleOptions {
   steps: number;
@@ -30,6 +33,23 @@ export function timesteps(steps: number, shift = 1): number[] {
     out.push((shift * t) / (1 + (shift - 1) * t));
   }
   return out;
+}
+
+/**
+ * DPM-Solver++(2M)'s time variable for x_t = (1 − t) x0 + t ε: λ = log((1 − t) / t), the log of
+ * the signal-to-noise ratio (−∞ at pure noise, +∞ at the image).
+ */
+const lambda = (t: number) => Math.log((1 - t) / t);
+
+/**
+ * The weight of the previous image estimate in a DPM-Solver++(2M) step from t0 to t1 (the step
+ * before started at tPrev): D = x0 + w · (x0 − x0_prev). 0 (first order) where the previous step
+ * started at pure noise or this one ends at the image: lower order at both ends, as the paper does.
+ */
+export function dpm2mWeight(tPrev: number, t0: number, t1: number): number {
+  if (!(tPrev < 1) || !(t1 > 0)) return 0;
+  const r = (lambda(t0) - lambda(tPrev)) / (lambda(t1) - lambda(t0));
+  return 1 / (2 * r);
 }
 
 /** Evaluations of the denoiser a sampler needs for `steps` steps. */
@@ -107,17 +127,27 @@ export async function sample(model: LoadedModel, cond: Conditioning, noise: Floa
   };
   const ts = timesteps(o.steps, o.shift);
   let x = Float32Array.from(noise);
+  let prev: Float32Array | null = null; // DPM-Solver++(2M): the image estimate of the step before
   for (let i = 0; i < o.steps; i++) {
     const t0 = ts[i] as number;
     const t1 = ts[i + 1] as number;
     const dt = t1 - t0;
     const v = await velocity(x, t0);
-    if (o.onEstimate) {
-      const x0 = new Float32Array(x.length);
+    const x0 = o.onEstimate || o.method === 'dpm2m' ? new Float32Array(x.length) : null;
+    if (x0) {
       for (let j = 0; j < x.length; j++) x0[j] = (x[j] as number) - t0 * (v[j] as number);
-      o.onEstimate(x0, i + 1, o.steps);
+      o.onEstimate?.(x0, i + 1, o.steps);
     }
-    if (o.method === 'heun' && t1 > 0) {
+    if (o.method === 'dpm2m') {
+      // x_t1 = (t1/t0) x_t0 + (1 − t1/t0) D, with D = x0 (that is an Euler step) plus the correction.
+      const w = prev ? dpm2mWeight(ts[i - 1] as number, t0, t1) : 0;
+      const a = t1 / t0;
+      for (let j = 0; j < x.length; j++) {
+        const d = (x0![j] as number) + (w ? w * ((x0![j] as number) - (prev![j] as number)) : 0);
+        x[j] = a * (x[j] as number) + (1 - a) * d;
+      }
+      prev = x0;
+    } else if (o.method === 'heun' && t1 > 0) {
       const x1 = new Float32Array(x.length);
       for (let j = 0; j < x.length; j++) x1[j] = (x[j] as number) + dt * (v[j] as number);
       const v1 = await velocity(x1, t1);

@@ -6,6 +6,7 @@
  */
 import type { Account, Decision, LedgerEvent, LicenceGrant, MediaInfo, Post } from '../core/types.ts';
 import type { ReasonCode } from '../core/reasons.ts';
+import type { SamplerMethod } from '../imagine/sampler.ts';
 
 export interface CorpusRepo {
   /** Upserts; returns false when an identical record was already stored (idempotent re-ingest). */
@@ -225,7 +226,7 @@ export interface GenerationSettings {
   seed: number;
   steps: number;
   guidance: number;
-  method: 'euler' | 'heun';
+  method: SamplerMethod;
   shift: number;
   size: number;
   count: number;
