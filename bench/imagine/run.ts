@@ -3,7 +3,7 @@
  * and guidance) in ONNX Runtime from Node, against PyTorch eager on the same
  * network and sampling work, measured in the same run.
  *
- *     node --import tsx bench/imagine/run.ts [--model DIR] [--runs 20] [--steps N] [--reward DIR --candidates 8]
+ *     node --import tsx bench/imagine/run.ts [--model DIR] [--runs 20] [--steps N] [--sampler NAME] [--reward DIR --candidates 8]
  *
  * With --reward, also best-of-n: n candidates imagined and scored by the reward
  * model, the best four kept (what `vitrine serve` does), as a ratio to four images.
@@ -19,13 +19,14 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { imagine } from '../../src/imagine/index.ts';
 import { DEFAULT_MODEL_DIR, loadModel } from '../../src/imagine/model.ts';
+import type { SamplerMethod } from '../../src/imagine/sampler.ts';
 import { pythonPath } from '../../src/train/python.ts';
 import { rewardScorer } from '../../src/feedback/loop.ts';
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string' }, runs: { type: 'string', default: '20' }, steps: { type: 'string' }, 'torch-runs': { type: 'string', default: '5' },
-    reward: { type: 'string' }, candidates: { type: 'string', default: '8' },
+    reward: { type: 'string' }, candidates: { type: 'string', default: '8' }, sampler: { type: 'string' },
   },
 });
 const dir = values.model ?? DEFAULT_MODEL_DIR;
@@ -41,12 +42,13 @@ const q = (xs: number[], p: number) => {
 const load0 = loadavg()[0]!;
 const model = await loadModel(dir);
 const usedSteps = steps ?? model.card.sampling.steps;
-await imagine(model, 'imagine a red apple', { seed: 0, steps }); // warm-up: first-run allocations
+const method = (values.sampler ?? model.card.sampling.method) as SamplerMethod;
+await imagine(model, 'imagine a red apple', { seed: 0, steps, method }); // warm-up: first-run allocations
 const ort: number[] = [];
 const sampling: number[] = [];
 for (let i = 0; i < runs; i++) {
   const t0 = performance.now();
-  const r = await imagine(model, i % 2 ? 'imagine a red apple' : 'une pomme rouge sur fond bleu', { seed: i + 1, steps });
+  const r = await imagine(model, i % 2 ? 'imagine a red apple' : 'une pomme rouge sur fond bleu', { seed: i + 1, steps, method });
   ort.push(performance.now() - t0);
   sampling.push(r.milliseconds);
 }
@@ -61,7 +63,7 @@ if (values.reward) {
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const prompt = i % 2 ? 'imagine a red apple' : 'une pomme rouge sur fond bleu';
-    const r = await imagine(model, prompt, { seed: i + 1, steps, count: n });
+    const r = await imagine(model, prompt, { seed: i + 1, steps, method, count: n });
     const sc = await scorer.score(prompt, r.pixels, S);
     sc.map((_, k) => k).sort((a, b) => sc[b]! - sc[a]!).slice(0, 4);
     ms.push(performance.now() - t0);
@@ -70,7 +72,7 @@ if (values.reward) {
 }
 
 const torchRun = (bf16: boolean) => {
-  const args = [path.join(import.meta.dirname, 'torch_baseline.py'), '--card', path.join(dir, 'model.json'), '--runs', String(values['torch-runs']), '--steps', String(usedSteps)];
+  const args = [path.join(import.meta.dirname, 'torch_baseline.py'), '--card', path.join(dir, 'model.json'), '--runs', String(values['torch-runs']), '--steps', String(usedSteps), '--sampler', method];
   if (bf16) args.push('--bf16');
   const p = spawnSync(pythonPath(), args, { encoding: 'utf8' });
   if (p.status !== 0) throw new Error(`torch baseline failed: ${p.stderr.slice(-2000)}`);
@@ -83,6 +85,7 @@ const torch16 = torchRun(true);
 const res = {
   model: model.card.id,
   steps: usedSteps,
+  method,
   guidance: model.card.sampling.guidance,
   images: 4,
   cores: availableParallelism(),
@@ -95,7 +98,7 @@ const res = {
 };
 const ratio32 = res.torchEagerFp32.p50 / res.onnxRuntime.p50;
 const ratio16 = res.torchEagerBf16.p50 / res.onnxRuntime.p50;
-console.log(`imagine, 4 images, ${usedSteps} steps, guidance ${res.guidance}, model ${res.model}, ${res.cores} cores (load ${load0.toFixed(2)} at start)`);
+console.log(`imagine, 4 images, ${usedSteps} ${method} steps, guidance ${res.guidance}, model ${res.model}, ${res.cores} cores (load ${load0.toFixed(2)} at start)`);
 console.log(`  ONNX Runtime (Node)    p50 ${res.onnxRuntime.p50.toFixed(0)} ms   p95 ${res.onnxRuntime.p95.toFixed(0)} ms   (target p50 ≤ 500 ms: ${res.onnxRuntime.p50 <= 500 ? 'met' : 'NOT met'})`);
 console.log(`  PyTorch eager fp32     p50 ${res.torchEagerFp32.p50.toFixed(0)} ms   p95 ${res.torchEagerFp32.p95.toFixed(0)} ms   → ONNX Runtime is ${ratio32.toFixed(2)}× faster (target ≥ 2×: ${ratio32 >= 2 ? 'met' : 'NOT met'})`);
 console.log(`  PyTorch eager bf16     p50 ${res.torchEagerBf16.p50.toFixed(0)} ms   p95 ${res.torchEagerBf16.p95.toFixed(0)} ms   → ratio ${ratio16.toFixed(2)}×`);

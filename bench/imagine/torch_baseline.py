@@ -1,10 +1,10 @@
 """PyTorch eager on the same network and the same sampling work as `vitrine imagine`.
 
-    /usr/bin/python3 bench/imagine/torch_baseline.py --card models/default/model.json --runs 10 [--steps N] [--bf16]
+    /usr/bin/python3 bench/imagine/torch_baseline.py --card models/default/model.json --runs 10 [--steps N] [--sampler NAME] [--bf16]
 
 Speed does not depend on the weights' values, so the network is built from the
 model card's configuration with fresh weights (the committed model ships as
-ONNX only): same layers, shapes and sampler (Euler, the conditional and
+ONNX only): same layers, shapes and sampler (the card's or --sampler, the conditional and
 unconditional inputs batched, four images). Prints one JSON line of latencies.
 """
 from __future__ import annotations
@@ -33,6 +33,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--steps", type=int, default=0)
     ap.add_argument("--guidance", type=float, default=0)
+    ap.add_argument("--sampler", default="", help="euler, heun or dpm2m (default: the card's)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (AMX), which ONNX Runtime's CPU provider does not offer")
     a = ap.parse_args()
@@ -44,6 +45,7 @@ def main() -> int:
     m = TextToImage(model_config(TrainConfig(**cv), tok)).eval()
     steps = a.steps or card["sampling"]["steps"]
     g = a.guidance or card["sampling"]["guidance"]
+    method = a.sampler or card["sampling"]["method"]
     s = m.cfg.image_size
 
     def once(seed: int) -> float:
@@ -55,12 +57,12 @@ def main() -> int:
             tk, pl, ii = tokens[rep], pooled[rep], ids[rep]
             v = flow.guided(lambda x, t: m.unet(x, t, tk, pl, ii), g)
             noise = torch.randn(4, 3, s, s, generator=torch.Generator().manual_seed(seed))
-            flow.sample(v, noise, steps)
+            flow.sample(v, noise, steps, method)
         return (time.perf_counter() - t0) * 1000
 
     once(0)  # warm-up
     ms = sorted(once(i + 1) for i in range(a.runs))
-    print(json.dumps({"event": "latency", "ms": ms, "steps": steps, "bf16": a.bf16, "threads": torch.get_num_threads()}))
+    print(json.dumps({"event": "latency", "ms": ms, "steps": steps, "method": method, "bf16": a.bf16, "threads": torch.get_num_threads()}))
     return 0
 
 
