@@ -66,13 +66,10 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data import SnapshotError, box_resize, shard_paths, snapshot_id, stream  # noqa: E402
+from train import emit  # noqa: E402
 
 FORMAT = "vitrine-judge"
 VERSION = 1
-
-
-def emit(event: str, **fields: object) -> None:
-    print(json.dumps({"event": event, **fields}), flush=True)
 
 
 # ---------------------------------------------------------------- data
