@@ -127,6 +127,14 @@ describe('feedback sets and consent', () => {
           const again = await createFeedbackSet({ store, images: media, dataDir: dir });
           expect(again.id).toBe(set.id);
           expect(again.created).toBe(false);
+          // Restricted to one account (an experiment's own people): only its pairs, and only with its consent.
+          try {
+            const mine = await createFeedbackSet({ store, images: media, dataDir: dir, only: new Set(['user-0']) });
+            expect(mine.manifest.contributors).toEqual([pseudonym('user-0')]);
+            expect(allowed.has(pseudonym('user-0'))).toBe(true);
+          } catch (e) {
+            expect(String(e)).toContain('No preference pairs yet');
+          }
         } finally {
           store.close();
         }

@@ -130,6 +130,11 @@ export interface FeedbackSetOptions {
   images: MediaStore;
   dataDir: string;
   now?: Date;
+  /**
+   * Only these accounts' feedback (user ids), still only where they accept the feedback terms:
+   * an experiment's set (vitrine simulate) holds its own people, not everyone in the store.
+   */
+  only?: ReadonlySet<string>;
 }
 
 export function feedbackRoot(dataDir: string): string {
@@ -141,7 +146,7 @@ export function feedbackRoot(dataDir: string): string {
  * pairs.jsonl, so the same feedback gives the same set (written once).
  */
 export async function createFeedbackSet(o: FeedbackSetOptions): Promise<FeedbackSet> {
-  const contributors = o.store.users.contributors();
+  const contributors = new Set([...o.store.users.contributors()].filter((id) => !o.only || o.only.has(id)));
   const byGeneration = new Map<string, FeedbackEvent[]>();
   for (const e of o.store.generations.allFeedback()) {
     if (!contributors.has(e.userId)) continue;

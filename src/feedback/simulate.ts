@@ -272,7 +272,10 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
 
   // ------------------------------------------------------------------ the loop, as an operator runs it
   say('Feedback set …');
-  const set = await createFeedbackSet({ store: o.store, images: service.images, dataDir: o.dataDir });
+  // This run's people only: feedback of earlier runs (or real people) in the same store would make
+  // the experiment depend on what the data folder already held.
+  const ids = new Set(users.map((u) => o.store.users.byName(u.name)!.id));
+  const set = await createFeedbackSet({ store: o.store, images: service.images, dataDir: o.dataDir, only: ids });
   const refused = new Set(users.filter((u) => !u.consents).map((u) => pseudonym(o.store.users.byName(u.name)!.id)));
   const nonConsenting = set.manifest.contributors.filter((a) => refused.has(a)).length;
   say(`  ${set.id}: ${set.manifest.pairs} pairs (${set.manifest.heldOut} held out), ${set.manifest.accounts} accounts`);
