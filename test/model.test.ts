@@ -5,7 +5,8 @@
  * byte for byte and labelled as AI-made.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { openStore } from '../src/store/index.ts';
 import { pythonPath, TRAINER_DIR } from '../src/train/python.ts';
 import { DIGITAL_SOURCE_TYPE } from '../src/imagine/label.ts';
 
+const execFileAsync = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', 'bin', 'vitrine.js');
 let dir: string;
 let data: string;
@@ -23,6 +25,14 @@ let demoPath: string;
 
 function run(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+}
+/** As json(), without blocking the test worker (a long blocking call misses vitest's heartbeats). */
+async function jsonAsync(args: string[]) {
+  const { stdout } = await execFileAsync(process.execPath, [BIN, ...args, '--data', data, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, OMP_NUM_THREADS: '1' } })
+    .catch((e: Error & { code?: number; stderr?: string }) => {
+      throw new Error(`vitrine ${args.join(' ')} exited ${e.code}: ${e.stderr ?? e.message}`);
+    });
+  return JSON.parse(stdout);
 }
 function json(args: string[]) {
   const r = run([...args, '--data', data, '--json']);
@@ -191,6 +201,27 @@ describe('train → export → imagine', () => {
     const text = run(['withdrawals', '--data', data]);
     expect(text.stdout).toContain(`Retrain without the withdrawn items: ${model.id}`);
   }, 120_000);
+
+  it('vitrine simulate runs the whole feedback loop over HTTP, and no pair comes from the account without consent', async () => {
+    const out = join(dir, 'simulate');
+    const r = await jsonAsync(['simulate', '--model', model.id, '--users', '3', '--rounds', '4', '--steps', '1', '--finetune-steps', '2',
+      '--reward-epochs', '2', '--prompts', '2', '--seed', '7', '--out', out]);
+    expect(r.users).toHaveLength(4);
+    expect(r.users.filter((u: { consents: boolean }) => !u.consents)).toHaveLength(1);
+    expect(r.generations).toBe(16);
+    expect(r.feedbackEvents).toBe(32);
+    // The set holds only the three consenting accounts; the fourth's 12 feedback events are recorded, never used.
+    expect(r.feedbackSet.accounts).toBe(3);
+    expect(r.feedbackSet.nonConsentingAccountsInSet).toBe(0);
+    expect(r.feedbackSet.heldOut).toBeGreaterThan(0);
+    expect(r.reward.id).toMatch(/^reward-[0-9a-f]{20}$/);
+    for (const t of ['faithful', 'warm', 'vivid']) expect(r.reward.byTaste[t].pairs).toBeGreaterThanOrEqual(0);
+    expect(r.judge.id).not.toBe(r.reward.id);
+    expect(r.child.id).toMatch(/^model-[0-9a-f]{20}$/);
+    expect(r.comparison.child).toBe(r.child.id);
+    expect(r.headToHead.pairs).toBe(2 * 4 * 3);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('held-out pairwise accuracy');
+  }, 600_000);
 
   it('imagine refuses bad input with a clear message', () => {
     const empty = run(['imagine', 'imagine', '--data', data, '--model', model.id]);

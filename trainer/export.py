@@ -159,7 +159,9 @@ def export(run: str, out: str, extra: dict) -> dict:
         "textDim": cfg.text_dim,
         "maxTokens": cfg.max_tokens,
         "params": count_params(m),
-        "sampling": {"steps": 20, "guidance": 4.0, "method": "euler", "shift": 1.0},
+        # DPM-Solver++(2M), 8 steps: on the default model the same Fréchet distance, KID and diversity as
+        # 20 Euler steps (models/README.md) at 2.5x fewer denoiser calls.
+        "sampling": {"steps": 8, "guidance": 4.0, "method": "dpm2m", "shift": 1.0},
         "training": training,
         **extra,
     }

@@ -40,8 +40,7 @@ real images of the same emoji (the ceiling) and the ratio, Fréchet distance and
 KID against those real images, and diversity within each set of four. Writes
 contact sheets (one row per emoji: a real image, then the samples) to --out
 (default DATA/evals/MODEL). --steps, --guidance and --sampler (euler, heun,
-dpm2m) override the model's sampling settings; such a run is not stored as
-the model's evaluation.
+dpm2m) override the model's sampling settings (the results record them).
 
 --train-judge trains a judge on the snapshot's real images (emoji from the demo
 truth file); --final trains on every image instead of holding 10 % out.
@@ -126,8 +125,7 @@ ${COMMON_HELP}`,
       bar.done();
       await mkdir(outDir, { recursive: true });
       await writeFile(path.join(outDir, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
-      const overridden = values.steps !== undefined || values.guidance !== undefined || values.sampler !== undefined;
-      if (rec && store && !overridden) store.models.putEval({ modelId: rec.id, judgeId: r.judge, createdAt: new Date().toISOString(), results: r as unknown as Record<string, unknown> });
+      if (rec && store) store.models.putEval({ modelId: rec.id, judgeId: r.judge, createdAt: new Date().toISOString(), results: r as unknown as Record<string, unknown> });
       out(Boolean(values.json), r, () =>
         [evalSummary(r), `Results: ${path.join(outDir, 'results.json')}${rec ? ' (and stored with the model)' : ''}`, ...r.sheets.map((s) => `Contact sheet: ${s}`)].join('\n'),
       );
