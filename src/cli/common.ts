@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolve, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
+import { SAMPLER_METHODS, type SamplerMethod } from '../imagine/sampler.ts';
 import { openStore, FileMediaStore, type Store } from '../store/index.ts';
 import { DEFAULT_POLICY_PATH, loadPolicy, policyVersion, type Policy } from '../decide/policy.ts';
 import { decide, type DecideResult } from '../decide/index.ts';
@@ -34,6 +35,12 @@ export function intOption(v: string | undefined, name: string, dflt: number, min
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${v}"`);
   return n;
+}
+
+/** A --sampler value: one of the sampler's methods, or undefined (the model's). */
+export function samplerOption(v: string | undefined): SamplerMethod | undefined {
+  if (v !== undefined && !(SAMPLER_METHODS as readonly string[]).includes(v)) throw new UsageError(`--sampler must be one of ${SAMPLER_METHODS.join(', ')}, got "${v}"`);
+  return v as SamplerMethod | undefined;
 }
 
 export function dataDir(v: string | undefined): string {

@@ -3,13 +3,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { loadModel, resolveModelDir } from '../imagine/model.ts';
-import { SAMPLER_METHODS, type SamplerMethod } from '../imagine/sampler.ts';
 import { evaluate, type EvalResults } from '../eval/index.ts';
 import { DEFAULT_JUDGE_DIR, loadJudge } from '../eval/judge.ts';
 import { loadPrompts, PROMPTS_FILE } from '../eval/prompts.ts';
 import { trainJudge } from '../eval/train-judge.ts';
 import { openStore } from '../store/index.ts';
-import { COMMON_HELP, Progress, dataDir, intOption, out, parse, table } from './common.ts';
+import { COMMON_HELP, Progress, dataDir, intOption, out, parse, samplerOption, table } from './common.ts';
 import type { Command } from './command.ts';
 
 const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(1)}%`);
@@ -135,8 +134,3 @@ ${COMMON_HELP}`,
     }
   },
 };
-
-function samplerOption(v: string | undefined): SamplerMethod | undefined {
-  if (v !== undefined && !(SAMPLER_METHODS as readonly string[]).includes(v)) throw new UsageError(`--sampler must be one of ${SAMPLER_METHODS.join(', ')}, got "${v}"`);
-  return v as SamplerMethod | undefined;
-}

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { imagine, DEFAULT_SIZE } from '../imagine/index.ts';
 import { loadModel, resolveModelDir } from '../imagine/model.ts';
-import { SAMPLER_METHODS, type SamplerMethod } from '../imagine/sampler.ts';
-import { COMMON_HELP, Progress, dataDir, intOption, out, parse } from './common.ts';
+import { COMMON_HELP, Progress, dataDir, intOption, out, parse, samplerOption } from './common.ts';
 import type { Command } from './command.ts';
 
 function numberOption(v: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -61,8 +60,7 @@ ${COMMON_HELP}`,
     if (positionals.length === 0) throw new UsageError('say what to imagine: vitrine imagine "imagine a red apple"');
     const prompt = positionals.join(' ');
     const seed = values.seed === undefined ? randomInt(0, 2 ** 32) : intOption(values.seed, 'seed', 0, 0, 0xffffffff);
-    const sampler = values.sampler as SamplerMethod | undefined;
-    if (sampler !== undefined && !(SAMPLER_METHODS as readonly string[]).includes(sampler)) throw new UsageError(`--sampler must be one of ${SAMPLER_METHODS.join(', ')}, got "${sampler}"`);
+    const sampler = samplerOption(values.sampler);
     const data = dataDir(values.data);
     const modelDir = await resolveModelDir(data, values.model);
     const model = await loadModel(modelDir);

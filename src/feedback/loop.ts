@@ -22,7 +22,7 @@ import type { ModelRecord, Store } from '../store/index.ts';
 import { exportAndRegister } from '../train/index.ts';
 import { pythonError, runPython, type PyEvent } from '../train/python.ts';
 import { readManifest, splitOf } from './pairs.ts';
-import { loadReward, REWARD_FORMAT, scoreImages, type Reward, type RewardCard } from './reward.ts';
+import { loadReward, planarFromPixels, REWARD_FORMAT, scoreImages, type Reward, type RewardCard } from './reward.ts';
 import type { Scorer } from '../service/imagine-service.ts';
 
 export function rewardsRoot(dataDir: string): string {
@@ -170,10 +170,7 @@ async function imagesOf(model: LoadedModel, prompts: string[], seeds: number[], 
     const row: Float32Array[] = [];
     for (const seed of seeds) {
       const r = await imagine(model, p, { seed, steps, count: 1, size: S });
-      const px = r.pixels[0]!;
-      const f = new Float32Array(3 * S * S);
-      for (let i = 0; i < S * S; i++) for (let c = 0; c < 3; c++) f[c * S * S + i] = px[i * 3 + c]! / 127.5 - 1;
-      row.push(f);
+      row.push(planarFromPixels(r.pixels[0]!, S));
     }
     out.push(row);
   }
@@ -302,12 +299,7 @@ export function promotionRefusal(store: Store, modelId: string): string | null {
 export async function rewardScorer(dir: string, candidates: number): Promise<{ id: string; score: Scorer; candidates: number }> {
   const reward = await loadReward(dir);
   const score: Scorer = async (prompt, pixels, size, account) => {
-    const planar = pixels.map((px) => {
-      const f = new Float32Array(3 * size * size);
-      for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) f[c * size * size + i] = px[i * 3 + c]! / 127.5 - 1;
-      return f;
-    });
-    return scoreImages(reward, prompt, planar, account);
+    return scoreImages(reward, prompt, pixels.map((px) => planarFromPixels(px, size)), account);
   };
   return { id: reward.card.id, score, candidates };
 }

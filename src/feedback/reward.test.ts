@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import { VitrineError } from '../core/errors.ts';
 import { promptText } from '../imagine/index.ts';
 import { pythonPath, TRAINER_DIR } from '../train/python.ts';
-import { boxResize, loadReward, rerank, scoreImages, unloadRewards } from './reward.ts';
+import { boxResize, loadReward, planarFromPixels, rerank, scoreImages, unloadRewards } from './reward.ts';
 
 interface Pair {
   prompt: string;
@@ -56,10 +56,7 @@ const fromU8 = (planar: ArrayLike<number>) => Float32Array.from(planar, (v) => v
 
 async function readPng(file: string): Promise<Float32Array> {
   const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
-  const n = info.width * info.height;
-  const planar = new Float32Array(3 * n);
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) planar[c * n + i] = (data[i * info.channels + c] as number) / 127.5 - 1;
-  return planar;
+  return planarFromPixels(data, info.width, info.channels);
 }
 
 beforeAll(async () => {

@@ -152,6 +152,17 @@ export async function unloadRewards(): Promise<void> {
 }
 
 /**
+ * Interleaved 8-bit pixels (`channels` per pixel, RGB first, as sharp's raw output and the
+ * generator's pixels are) -> the planar (3, side, side) image in [-1, 1] that scoreImages takes.
+ */
+export function planarFromPixels(px: ArrayLike<number>, side: number, channels = 3): Float32Array {
+  const n = side * side;
+  const f = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) f[c * n + i] = (px[i * channels + c] as number) / 127.5 - 1;
+  return f;
+}
+
+/**
  * A planar (3, side, side) image in [-1, 1] -> (3, size, size) by box averaging, the trainer's
  * box_resize (which averages the u8 pixels: the same values, since the map to [-1, 1] is linear).
  */

@@ -30,7 +30,7 @@ import type { Store } from '../store/index.ts';
 import type { PyEvent } from '../train/python.ts';
 import { compareModels, finetune, heldOutPrompts, promotionRefusal, recordComparison, trainReward, type Comparison } from './loop.ts';
 import { createFeedbackSet, pseudonym, splitOf } from './pairs.ts';
-import { loadReward, scoreImages } from './reward.ts';
+import { loadReward, planarFromPixels, scoreImages } from './reward.ts';
 
 export const TASTES = ['faithful', 'warm', 'vivid'] as const;
 export type Taste = (typeof TASTES)[number];
@@ -69,6 +69,7 @@ export function tasteScore(taste: Exclude<Taste, 'faithful'>, rgb: Uint8Array): 
 }
 
 interface SimUser {
+  id: string;
   name: string;
   taste: Taste;
   consents: boolean;
@@ -230,11 +231,11 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
       const consents = i < nUsers; // the last one never accepts the terms
       const name = `sim-${run}-${i}-${taste}${consents ? '' : '-declines'}`;
       const password = randomBytes(12).toString('hex');
-      await createUser(o.store, name, password);
+      const { id } = await createUser(o.store, name, password);
       const c = new Client(base);
       await c.ok('POST', '/api/session', { name, password });
       if (consents) await c.ok('PUT', '/api/me/feedback-terms', { accepted: true });
-      users.push({ name, taste, consents, cookie: c.cookie });
+      users.push({ id, name, taste, consents, cookie: c.cookie });
     }
     say(`${users.length} simulated people (${users.filter((u) => u.consents).length} accepted the feedback terms) on ${base}, ${rounds} rounds each …`);
     const side = parentCard.imageSize;
@@ -274,9 +275,8 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   say('Feedback set …');
   // This run's people only: feedback of earlier runs (or real people) in the same store would make
   // the experiment depend on what the data folder already held.
-  const ids = new Set(users.map((u) => o.store.users.byName(u.name)!.id));
-  const set = await createFeedbackSet({ store: o.store, images: service.images, dataDir: o.dataDir, only: ids });
-  const refused = new Set(users.filter((u) => !u.consents).map((u) => pseudonym(o.store.users.byName(u.name)!.id)));
+  const set = await createFeedbackSet({ store: o.store, images: service.images, dataDir: o.dataDir, only: new Set(users.map((u) => u.id)) });
+  const refused = new Set(users.filter((u) => !u.consents).map((u) => pseudonym(u.id)));
   const nonConsenting = set.manifest.contributors.filter((a) => refused.has(a)).length;
   say(`  ${set.id}: ${set.manifest.pairs} pairs (${set.manifest.heldOut} held out), ${set.manifest.accounts} accounts`);
   say('Reward model …');
@@ -284,7 +284,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const reward = await trainReward({ dataDir: o.dataDir, setDir: set.path, modelDir: parentDir, epochs: o.rewardEpochs, onEvent: (e) => o.onEvent?.('reward', e) });
   const rewardSeconds = (performance.now() - rewardStarted) / 1000;
   say(`  ${reward.id}: held-out pairwise accuracy ${reward.card.metrics?.heldOutAccuracy}`);
-  const byTasteAccuracy = await heldOutAccuracyByTaste(reward.path, set.path, new Map(users.filter((u) => u.consents).map((u) => [pseudonym(o.store.users.byName(u.name)!.id), u.taste])));
+  const byTasteAccuracy = await heldOutAccuracyByTaste(reward.path, set.path, new Map(users.filter((u) => u.consents).map((u) => [pseudonym(u.id), u.taste])));
   say('Judge (a reward model that learns from the held-out pairs only) …');
   const judgeModel = await trainReward({ dataDir: o.dataDir, setDir: set.path, modelDir: parentDir, epochs: o.rewardEpochs, learnSplit: 'heldout', onEvent: (e) => o.onEvent?.('judge', e) });
   say(`  ${judgeModel.id}: accuracy on the training pairs ${judgeModel.card.metrics?.heldOutAccuracy}`);
@@ -379,10 +379,7 @@ async function heldOutAccuracyByTaste(rewardDir: string, setDir: string, tasteOf
     .map((l) => JSON.parse(l) as { prompt: string; chosen: string; rejected: string; account: string; split: string });
   const planar = async (file: string) => {
     const { data, info } = await sharp(path.join(setDir, file)).raw().toBuffer({ resolveWithObject: true });
-    const n = info.width * info.height;
-    const f = new Float32Array(3 * n);
-    for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) f[c * n + i] = data[i * info.channels + c]! / 127.5 - 1;
-    return f;
+    return planarFromPixels(data, info.width, info.channels);
   };
   const wins: Record<Taste, number[]> = { faithful: [], warm: [], vivid: [] };
   for (const r of rows.filter((x) => x.split === 'heldout')) {

@@ -48,8 +48,10 @@ export type JobEvent =
   | { type: 'failed'; error: string }
   | { type: 'cancelled' };
 
-/** Scores candidate images (model-size RGB bytes) for a prompt; higher is better. */
-/** Scores candidates for a prompt; `account` (a pseudonym) picks the account's own taste where the reward model learnt it. */
+/**
+ * Scores candidate images (model-size RGB bytes) for a prompt; higher is better. `account` (a
+ * pseudonym) picks the account's own taste where the reward model learnt it.
+ */
 export type Scorer = (prompt: string, pixels: Uint8Array[], size: number, account?: string) => Promise<number[]>;
 
 export interface ServiceOptions {
