@@ -93,7 +93,7 @@ import shutil
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -191,27 +191,6 @@ def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 # ---------------------------------------------------------------- training
 
 
-def pair_scores(model: nn.Module, x: torch.Tensor, ids: torch.Tensor, chosen: torch.Tensor, rejected: torch.Tensor,
-                prompt: torch.Tensor, account: torch.Tensor, batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
-    """Scores of the chosen and the rejected image of each pair (eval mode, no augmentation)."""
-    model.eval()
-    sc, sr = [], []
-    with torch.no_grad():
-        for i in range(0, len(chosen), batch):
-            c, r, p, u = chosen[i : i + batch], rejected[i : i + batch], prompt[i : i + batch], account[i : i + batch]
-            s = model(torch.cat([x[c], x[r]]), torch.cat([ids[p], ids[p]]), torch.cat([u, u]))
-            sc.append(s[: len(c)])
-            sr.append(s[len(c) :])
-    return torch.cat(sc), torch.cat(sr)
-
-
-def accuracy(sc: torch.Tensor, sr: torch.Tensor) -> float | None:
-    """Share of pairs whose chosen image scores higher (ties count half); None for no pairs."""
-    if len(sc) == 0:
-        return None
-    return round(float(((sc > sr).float() + 0.5 * (sc == sr).float()).mean()), 4)
-
-
 @dataclass
 class Pairs:
     """Every pair of the set as indices into the image and prompt tensors."""
@@ -222,6 +201,26 @@ class Pairs:
     prompt: torch.Tensor  # per pair: prompt index
     weight: torch.Tensor
     account: torch.Tensor  # per pair: the account's row (0: anyone)
+
+
+def pair_scores(model: nn.Module, d: Pairs, batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scores of the chosen and the rejected image of each pair, for its account's row (eval mode, no augmentation)."""
+    model.eval()
+    sc, sr = [], []
+    with torch.no_grad():
+        for i in range(0, len(d.chosen), batch):
+            c, r, p, u = d.chosen[i : i + batch], d.rejected[i : i + batch], d.prompt[i : i + batch], d.account[i : i + batch]
+            s = model(torch.cat([d.x[c], d.x[r]]), torch.cat([d.ids[p], d.ids[p]]), torch.cat([u, u]))
+            sc.append(s[: len(c)])
+            sr.append(s[len(c) :])
+    return torch.cat(sc), torch.cat(sr)
+
+
+def accuracy(sc: torch.Tensor, sr: torch.Tensor) -> float | None:
+    """Share of pairs whose chosen image scores higher (ties count half); None for no pairs."""
+    if len(sc) == 0:
+        return None
+    return round(float(((sc > sr).float() + 0.5 * (sc == sr).float()).mean()), 4)
 
 
 def fit(d: Pairs, pairs: torch.Tensor, hp: dict, a: argparse.Namespace, seed: int, member: int) -> Reward:
@@ -268,7 +267,7 @@ def fit(d: Pairs, pairs: torch.Tensor, hp: dict, a: argparse.Namespace, seed: in
 
 
 class Ensemble(nn.Module):
-    """The mean score of its members. Measured on fb-9bbc8994a0b8ee87073f (540 pairs, 111 held out):
+    """The mean score of its members; what reward.onnx holds. Measured on fb-9bbc8994a0b8ee87073f (540 pairs, 111 held out):
     five members, held-out accuracy 67.6% against 55.9-68.5% (mean 62.2%) for each alone."""
 
     def __init__(self, members: list[Reward]):
@@ -277,17 +276,6 @@ class Ensemble(nn.Module):
 
     def forward(self, image: torch.Tensor, ids: torch.Tensor, account: torch.Tensor) -> torch.Tensor:
         return torch.stack([m(image, ids, account) for m in self.members]).mean(dim=0)
-
-
-class Exported(nn.Module):
-    """What reward.onnx holds: the score of each (image, ids) row."""
-
-    def __init__(self, reward: Ensemble):
-        super().__init__()
-        self.reward = reward
-
-    def forward(self, image: torch.Tensor, ids: torch.Tensor, account: torch.Tensor) -> torch.Tensor:
-        return self.reward(image, ids, account)
 
 
 def file_sha256(path: str) -> bytes:
@@ -360,18 +348,16 @@ def main(argv: list[str] | None = None) -> dict:
     data = Pairs(x_all, ids, chosen, rejected, prompt, weight, account)
     hp = dict(vocab_size=tok.size, widths=widths, dim=a.dim, accounts=len(accounts))
 
-    model = Ensemble([])
     emit("start", params=count_params(Reward(**hp)) * a.members, members=a.members, epochs=a.epochs, train=len(train),
          heldOut=len(held), accounts=len(accounts), stepsPerEpoch=math.ceil(len(train) / min(a.batch_size, len(train))),
          threads=torch.get_num_threads())
     train_started = time.time()
-    for k in range(a.members):
-        model.members.append(fit(data, train, hp, a, a.seed + k, k + 1))
+    model = Ensemble([fit(data, train, hp, a, a.seed + k, k + 1) for k in range(a.members)])
     params = count_params(model)
     train_seconds = time.time() - train_started
 
-    sc, sr = pair_scores(model, x_all, ids, chosen, rejected, prompt, account)
-    anyone_c, anyone_r = pair_scores(model, x_all, ids, chosen, rejected, prompt, torch.zeros_like(account))
+    sc, sr = pair_scores(model, data)
+    anyone_c, anyone_r = pair_scores(model, replace(data, account=torch.zeros_like(account)))
     sources = sorted({r["source"] for r in fs.pairs})
     by_source = {}
     for src in sources:
@@ -391,7 +377,7 @@ def main(argv: list[str] | None = None) -> dict:
         # torch 1.13 warns about its own constants while exporting F.normalize; the graph is right
         # (the parity tests compare it with PyTorch), and the warning would bury the real stderr.
         warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
-        torch.onnx.export(Exported(model).eval(), (x_all[:2], ids[prompt[:2]], account[:2]), onnx_path, opset_version=17,
+        torch.onnx.export(model.eval(), (x_all[:2], ids[prompt[:2]], account[:2]), onnx_path, opset_version=17,
                           input_names=["image", "ids", "account"], output_names=["score"],
                           dynamic_axes={"image": {0: "batch"}, "ids": {0: "batch"}, "account": {0: "batch"}, "score": {0: "batch"}},
                           do_constant_folding=True)
