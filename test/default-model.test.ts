@@ -5,10 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MODEL_DIR } from '../src/imagine/model.ts';
+import { DEFAULT_MODEL_DIR, defaultPrecision, loadModel, unloadModels, type ModelCard } from '../src/imagine/model.ts';
+import { imaginePixels } from '../src/imagine/index.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'vitrine.js');
 let cwd: string;
@@ -16,7 +17,10 @@ let cwd: string;
 beforeAll(() => {
   cwd = mkdtempSync(join(tmpdir(), 'vitrine-default-'));
 });
-afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+afterAll(async () => {
+  await unloadModels();
+  rmSync(cwd, { recursive: true, force: true });
+});
 
 describe('the committed default model', () => {
   const card = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'model.json'), 'utf8'));
@@ -47,5 +51,47 @@ describe('the committed default model', () => {
     expect(a.images).toHaveLength(4);
     for (let i = 0; i < 4; i++) expect(readFileSync(a.images[i]!).equals(readFileSync(b.images[i]!))).toBe(true);
     expect(existsSync(join(cwd, 'data'))).toBe(false); // nothing but what was asked for
+  }, 60_000);
+
+  it('runs its int8 denoiser unless fp32 is asked for, and gives the same images on a pool of threads as on one session', async () => {
+    expect(card.int8.denoiser).toBe('denoiser-int8.onnx');
+    expect(defaultPrecision(card as ModelCard)).toBe('int8');
+    const saved = process.env.VITRINE_PRECISION;
+    try {
+      process.env.VITRINE_PRECISION = 'fp32';
+      expect(defaultPrecision(card as ModelCard)).toBe('fp32');
+      process.env.VITRINE_PRECISION = 'fp16';
+      expect(() => defaultPrecision(card as ModelCard)).toThrow(/VITRINE_PRECISION must be one of fp32, int8, got "fp16"/);
+    } finally {
+      if (saved === undefined) delete process.env.VITRINE_PRECISION;
+      else process.env.VITRINE_PRECISION = saved;
+    }
+    const pooled = await loadModel(DEFAULT_MODEL_DIR, 2, 'int8', 2);
+    const single = await loadModel(DEFAULT_MODEL_DIR, 1, 'int8');
+    const fp32 = await loadModel(DEFAULT_MODEL_DIR, 1, 'fp32');
+    expect(pooled.pool?.workers).toBe(2);
+    expect(single.pool).toBeNull();
+    const a = await imaginePixels(pooled, 'imagine a red apple', { seed: 5 });
+    const b = await imaginePixels(single, 'imagine a red apple', { seed: 5 });
+    const c = await imaginePixels(fp32, 'imagine a red apple', { seed: 5 });
+    expect(a.record.precision).toBe('int8');
+    expect(c.record.precision).toBe('fp32');
+    expect(a.record.guidanceInterval).toEqual(card.sampling.guidanceInterval);
+    for (let i = 0; i < 4; i++) expect(Buffer.from(a.pixels[i]!).equals(Buffer.from(b.pixels[i]!)), `image ${i}`).toBe(true);
+    // int8 is another computation of the same model: near the fp32 images, not equal to them.
+    let diff = 0;
+    let n = 0;
+    a.pixels.forEach((p, i) => p.forEach((v, j) => ((diff += Math.abs(v - c.pixels[i]![j]!)), n++)));
+    expect(diff / n).toBeGreaterThan(0);
+    expect(diff / n).toBeLessThan(8); // mean absolute difference, of 255
+  }, 60_000);
+
+  it('an int8 graph that does not match the card is refused, naming it', async () => {
+    const dir = join(cwd, 'tampered');
+    cpSync(DEFAULT_MODEL_DIR, dir, { recursive: true });
+    writeFileSync(join(dir, 'denoiser-int8.onnx'), readFileSync(join(dir, 'denoiser-int8.onnx')).subarray(0, 1000));
+    await expect(loadModel(dir, 1, 'int8')).rejects.toThrow(/denoiser-int8\.onnx does not match the card's sha256/);
+    // fp32 still loads: the model id covers those files, and they did not change.
+    expect((await loadModel(dir, 1, 'fp32')).card.id).toBe(card.id);
   }, 60_000);
 });

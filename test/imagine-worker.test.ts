@@ -104,8 +104,10 @@ describe('the imagine worker', () => {
 
   it('a model whose graph cannot load fails the job with the reason, and the service goes on', async () => {
     const broken = modelCopy('broken');
-    const card = JSON.parse(readFileSync(join(broken, 'model.json'), 'utf8')) as { files: { denoiser: string } };
-    writeFileSync(join(broken, card.files.denoiser), 'not an onnx graph');
+    const card = JSON.parse(readFileSync(join(broken, 'model.json'), 'utf8')) as { files: { denoiser: string }; int8?: { denoiser: string } };
+    // Both graphs (fp32, and int8 where the model has it, the one that runs by default) broken.
+    const graphs = [card.files.denoiser, ...(card.int8 ? [card.int8.denoiser] : [])];
+    for (const f of graphs) writeFileSync(join(broken, f), 'not an onnx graph');
     const env = await open({ defaultModelDir: broken });
     const failed = await follow(env.service, env.users.alice, { prompt: 'imagine a broken model', ...QUICK });
     expect(failed.last.type).toBe('failed');
@@ -113,7 +115,7 @@ describe('the imagine worker', () => {
     expect(error.length).toBeGreaterThan(10);
     expect(env.store.generations.get(failed.id)).toMatchObject({ status: 'failed', error });
     // Mended, the same folder loads on the next job (a failed load is not cached).
-    copyFileSync(join(DEFAULT_MODEL_DIR, card.files.denoiser), join(broken, card.files.denoiser));
+    for (const f of graphs) copyFileSync(join(DEFAULT_MODEL_DIR, f), join(broken, f));
     const next = await follow(env.service, env.users.alice, { prompt: 'imagine a mended model', ...QUICK });
     expect(next.last.type).toBe('done');
   });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import { loadModel, unloadModels } from '../src/imagine/model.ts';
+import { trimPadding } from '../src/imagine/sampler.ts';
 import { openStore } from '../src/store/index.ts';
 import { pythonPath, TRAINER_DIR } from '../src/train/python.ts';
 import { DIGITAL_SOURCE_TYPE } from '../src/imagine/label.ts';
@@ -96,7 +97,8 @@ describe('train → export → imagine', () => {
     const p = spawnSync(pythonPath(), [join(TRAINER_DIR, 'parity.py'), '--run', runDir, '--out', refPath], { encoding: 'utf8' });
     expect(p.status, p.stderr).toBe(0);
     const ref = JSON.parse(readFileSync(refPath, 'utf8'));
-    const m = await loadModel(model.path, 1);
+    const m = await loadModel(model.path, 1, 'fp32');
+    expect(m.trimsPadding, 'the denoiser takes any caption length').toBe(true);
     // The TypeScript tokenizer gives PyTorch's ids.
     expect(ref.prompts.map((t: string) => m.tokenizer.encode(t))).toEqual(ref.ids);
     const ids = new ort.Tensor('int64', BigInt64Array.from(ref.ids.flat(), (v: number) => BigInt(v)), [ref.ids.length, ref.ids[0].length]);
@@ -117,6 +119,53 @@ describe('train → export → imagine', () => {
       ids,
     });
     close(v.velocity!.data as Float32Array, ref.velocity, 1e-4);
+    // Without the padding columns (what the sampler feeds), the same velocities.
+    const cut = trimPadding({ tokens: enc.tokens!, pooled: enc.pooled!, ids });
+    expect(cut.ids.dims[1]).toBeLessThan(ids.dims[1]!);
+    const vCut = await m.denoiser.run({
+      x: new ort.Tensor('float32', Float32Array.from(ref.x), ref.shape.x),
+      t: new ort.Tensor('float32', Float32Array.from(ref.t), [ref.t.length]),
+      tokens: cut.tokens,
+      pooled: cut.pooled,
+      ids: cut.ids,
+    });
+    close(vCut.velocity!.data as Float32Array, ref.velocity, 1e-4);
+  }, 120_000);
+
+  it('the int8 denoiser export made computes what PyTorch computes with the recorded ranges, near the fp32 one', async () => {
+    const card = JSON.parse(readFileSync(join(model.path, 'model.json'), 'utf8'));
+    expect(card.int8.convolutions.int8).toBeGreaterThan(0);
+    const refPath = join(dir, 'parity-int8.json');
+    const p = spawnSync(pythonPath(), [join(TRAINER_DIR, 'parity.py'), '--int8', model.path, '--out', refPath], { encoding: 'utf8' });
+    expect(p.status, p.stderr).toBe(0);
+    const ref = JSON.parse(readFileSync(refPath, 'utf8'));
+    const fp32 = JSON.parse(readFileSync(join(dir, 'parity.json'), 'utf8'));
+    expect(ref.x).toEqual(fp32.x);
+    const m = await loadModel(model.path, 1, 'int8');
+    expect(m.precision).toBe('int8');
+    const ids = new ort.Tensor('int64', BigInt64Array.from(ref.ids.flat(), (v: number) => BigInt(v)), [ref.ids.length, ref.ids[0].length]);
+    const v = (await m.denoiser.run({
+      x: new ort.Tensor('float32', Float32Array.from(ref.x), ref.shape.x),
+      t: new ort.Tensor('float32', Float32Array.from(ref.t), [ref.t.length]),
+      tokens: new ort.Tensor('float32', Float32Array.from(ref.tokens), ref.shape.tokens),
+      pooled: new ort.Tensor('float32', Float32Array.from(ref.pooled), ref.shape.pooled),
+      ids,
+    })).velocity!.data as Float32Array;
+    const rel = (a: ArrayLike<number>, b: number[]) => {
+      let err = 0;
+      let mag = 0;
+      for (let i = 0; i < b.length; i++) {
+        err += ((a[i] as number) - b[i]!) ** 2;
+        mag += b[i]! ** 2;
+      }
+      return Math.sqrt(err / mag);
+    };
+    // ONNX Runtime's integer arithmetic against PyTorch's emulation of it: only roundings that fall
+    // differently (fp32 sums in PyTorch, exact int32 in QLinearConv) separate them.
+    expect(rel(v, ref.velocity)).toBeLessThan(0.01);
+    // And the int8 model stays near the fp32 one it came from.
+    expect(rel(v, fp32.velocity)).toBeLessThan(0.1);
+    expect(rel(v, fp32.velocity)).toBeGreaterThan(0); // it is another computation, not the fp32 file
   }, 120_000);
 
   it('vitrine imagine writes four labelled PNGs and a record, byte-identical for the same seed', async () => {

@@ -80,6 +80,8 @@ describe('progress', () => {
     expect(settingsText(generation())).toBe('seed 7 · 20 steps · guidance 4 · euler · 256 px');
     const best = generation({ settings: { ...generation().settings, candidates: 16, strength: 0.35 } });
     expect(settingsText(best)).toBe('seed 7 · 20 steps · guidance 4 · euler · 256 px · best 4 of 16 · variation strength 0.35');
+    const int8 = generation({ settings: { ...generation().settings, method: 'dpm2m', steps: 8, precision: 'int8', guidanceInterval: [0.2, 0.9] } });
+    expect(settingsText(int8)).toBe('seed 7 · 8 steps · guidance 4 from t 0.9 to 0.2 · dpm2m · int8 · 256 px');
   });
 });
 

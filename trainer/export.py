@@ -120,23 +120,33 @@ def load_exported(model_dir: str) -> tuple[TextToImage, Tokenizer, dict]:
     return m.eval(), tok, card
 
 
+def export_denoiser(m: TextToImage, tok: Tokenizer, path: str) -> None:
+    """Writes m.unet (whatever its layers: quantize.py swaps in int8 convolutions) as the denoiser graph,
+    batch and caption length free."""
+    ids = torch.tensor([tok.encode("a red apple"), tok.encode("")])
+    s = m.cfg.image_size
+    with torch.no_grad():
+        tokens, pooled = m.encoder(ids)
+        x = torch.randn(2, 3, s, s, generator=torch.Generator().manual_seed(0))
+        tt = torch.tensor([0.5, 0.9])
+        torch.onnx.export(_Denoiser(m), (x, tt, tokens, pooled, ids), path,
+                          opset_version=OPSET, input_names=["x", "t", "tokens", "pooled", "ids"],
+                          output_names=["velocity"],
+                          dynamic_axes={**{k: {0: "batch"} for k in ["x", "t", "pooled", "velocity"]},
+                                        # any number of caption tokens: the product leaves out the padding
+                                        "tokens": {0: "batch", 1: "tokens"}, "ids": {0: "batch", 1: "tokens"}})
+
+
 def export(run: str, out: str, extra: dict) -> dict:
     m, state, tok = load_run(run)
     cfg = m.cfg
     os.makedirs(out, exist_ok=True)
-    b, t = 2, cfg.max_tokens
     ids = torch.tensor([tok.encode("a red apple"), tok.encode("")])
     with torch.no_grad():
         torch.onnx.export(m.encoder, (ids,), os.path.join(out, "encoder.onnx"), opset_version=OPSET,
                           input_names=["ids"], output_names=["tokens", "pooled"],
                           dynamic_axes={"ids": {0: "batch"}, "tokens": {0: "batch"}, "pooled": {0: "batch"}})
-        tokens, pooled = m.encoder(ids)
-        x = torch.randn(b, 3, cfg.image_size, cfg.image_size)
-        tt = torch.tensor([0.5, 0.9])
-        torch.onnx.export(_Denoiser(m), (x, tt, tokens, pooled, ids), os.path.join(out, "denoiser.onnx"),
-                          opset_version=OPSET, input_names=["x", "t", "tokens", "pooled", "ids"],
-                          output_names=["velocity"],
-                          dynamic_axes={k: {0: "batch"} for k in ["x", "t", "tokens", "pooled", "ids", "velocity"]})
+    export_denoiser(m, tok, os.path.join(out, "denoiser.onnx"))
     tok.save(os.path.join(out, "tokenizer.json"))
     h = hashlib.sha256()
     for f in ("tokenizer.json", "encoder.onnx", "denoiser.onnx"):
@@ -160,8 +170,9 @@ def export(run: str, out: str, extra: dict) -> dict:
         "maxTokens": cfg.max_tokens,
         "params": count_params(m),
         # DPM-Solver++(2M), 8 steps: on the default model the same Fréchet distance, KID and diversity as
-        # 20 Euler steps (models/README.md) at 2.5x fewer denoiser calls.
-        "sampling": {"steps": 8, "guidance": 4.0, "method": "dpm2m", "shift": 1.0},
+        # 20 Euler steps (models/README.md) at 2.5x fewer denoiser calls. Guidance only from t = 0.9 to
+        # 0.2: Fréchet distance 25.9 -> 24.3, KID 0.111 -> 0.093, faithfulness unchanged within noise.
+        "sampling": {"steps": 8, "guidance": 4.0, "method": "dpm2m", "shift": 1.0, "guidanceInterval": [0.2, 0.9]},
         "training": training,
         **extra,
     }
@@ -176,6 +187,7 @@ def main() -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--card-extra", default=None, help="JSON file merged into the model card (lineage)")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--no-int8", action="store_true", help="skip the int8 denoiser (trainer/quantize.py)")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -185,6 +197,10 @@ def main() -> int:
             extra = json.load(f)
     card = export(a.run, a.out, extra)
     print(json.dumps({"event": "exported", "id": card["id"], "out": a.out}), flush=True)
+    if not a.no_int8:
+        from quantize import DEFAULT_PROMPTS, quantize  # quantize imports this module
+        entry = quantize(a.out, DEFAULT_PROMPTS, batches=4)
+        print(json.dumps({"event": "quantized", "denoiser": entry["denoiser"], "seconds": entry["calibration"]["seconds"]}), flush=True)
     return 0
 
 

@@ -79,12 +79,20 @@ def sample(velocity: Velocity, noise: torch.Tensor, steps: int, method: str = "e
     return x
 
 
-def guided(both: Velocity, guidance: float) -> Velocity:
+def guided(both: Velocity, guidance: float, interval: tuple[float, float] | None = None,
+           captioned: Velocity | None = None) -> Velocity:
     """Classifier-free guidance in one batch, as the product samples: `both` evaluates [x; x],
-    the first half with the caption, the second with the empty caption."""
+    the first half with the caption, the second with the empty caption. With `interval` (lo, hi),
+    only steps starting at t in [lo, hi] are guided; the others evaluate `captioned` (x with the
+    caption alone), as src/imagine/sampler.ts does."""
+    lo, hi = interval if interval is not None else (0.0, 1.0)
+    if interval is not None and captioned is None:
+        raise ValueError("a guidance interval needs the captioned-only velocity")
 
     def v(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
+        if not lo <= float(t[0]) <= hi:
+            return captioned(x, t).float()  # type: ignore[misc]
         out = both(torch.cat([x, x]), torch.cat([t, t])).float()
         return out[n:] + guidance * (out[:n] - out[n:])
 

@@ -1,10 +1,13 @@
 """Reference outputs of a trained run in PyTorch, for the ONNX parity test.
 
     /usr/bin/python3 trainer/parity.py --run RUN_DIR --out reference.json [--prompts "a" "b"]
+    /usr/bin/python3 trainer/parity.py --int8 MODEL_DIR --out reference.json
 
 Writes the inputs (token ids, noise, times) and PyTorch's outputs (caption
 features, velocities) computed in fp32 from the EMA weights, the weights the
-export uses; the product's ONNX Runtime path must reproduce them.
+export uses; the product's ONNX Runtime path must reproduce them. With --int8,
+the model of an exported folder with its int8 convolutions rebuilt from the
+card (quantize.quantized_model): what denoiser-int8.onnx must reproduce.
 """
 from __future__ import annotations
 
@@ -22,12 +25,18 @@ from export import load_run  # noqa: E402
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--run", required=True)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--run")
+    src.add_argument("--int8", help="an exported model folder with an int8 denoiser")
     ap.add_argument("--out", required=True)
     ap.add_argument("--prompts", nargs="*", default=["imagine a red apple", "une pomme rouge sur fond bleu", ""])
     a = ap.parse_args()
     torch.set_num_threads(1)
-    m, _, tok = load_run(a.run)
+    if a.int8:
+        from quantize import quantized_model
+        m, tok, _ = quantized_model(a.int8)
+    else:
+        m, _, tok = load_run(a.run)
     s = m.cfg.image_size
     g = torch.Generator().manual_seed(7)
     ids = torch.tensor([tok.encode(p) for p in a.prompts])

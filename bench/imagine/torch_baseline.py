@@ -5,7 +5,8 @@
 Speed does not depend on the weights' values, so the network is built from the
 model card's configuration with fresh weights (the committed model ships as
 ONNX only): same layers, shapes and sampler (the card's or --sampler, the conditional and
-unconditional inputs batched, four images). Prints one JSON line of latencies.
+unconditional inputs batched on the steps the card's guidance interval guides,
+four images). Prints one JSON line of latencies.
 """
 from __future__ import annotations
 
@@ -53,9 +54,13 @@ def main() -> int:
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
             ids = torch.tensor([tok.encode("a red apple"), tok.encode("")])
             tokens, pooled = m.encoder(ids)
+            used = int((ids != 0).nonzero()[:, 1].max()) + 1  # the padding left out, as the product does
+            tokens, ids = tokens[:, :used], ids[:, :used]
             rep = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
             tk, pl, ii = tokens[rep], pooled[rep], ids[rep]
-            v = flow.guided(lambda x, t: m.unet(x, t, tk, pl, ii), g)
+            interval = card["sampling"].get("guidanceInterval")
+            v = flow.guided(lambda x, t: m.unet(x, t, tk, pl, ii), g, tuple(interval) if interval else None,
+                            lambda x, t: m.unet(x, t, tk[:4], pl[:4], ii[:4]))
             noise = torch.randn(4, 3, s, s, generator=torch.Generator().manual_seed(seed))
             flow.sample(v, noise, steps, method)
         return (time.perf_counter() - t0) * 1000

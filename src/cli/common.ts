@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolve, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { SAMPLER_METHODS, type SamplerMethod } from '../imagine/sampler.ts';
+import { PRECISIONS, type Precision } from '../imagine/model.ts';
 import { openStore, FileMediaStore, type Store } from '../store/index.ts';
 import { DEFAULT_POLICY_PATH, loadPolicy, policyVersion, type Policy } from '../decide/policy.ts';
 import { decide, type DecideResult } from '../decide/index.ts';
@@ -41,6 +42,12 @@ export function intOption(v: string | undefined, name: string, dflt: number, min
 export function samplerOption(v: string | undefined): SamplerMethod | undefined {
   if (v !== undefined && !(SAMPLER_METHODS as readonly string[]).includes(v)) throw new UsageError(`--sampler must be one of ${SAMPLER_METHODS.join(', ')}, got "${v}"`);
   return v as SamplerMethod | undefined;
+}
+
+/** A --precision value: fp32 or int8, or undefined (int8 where the model has it; model.defaultPrecision). */
+export function precisionOption(v: string | undefined): Precision | undefined {
+  if (v !== undefined && !(PRECISIONS as readonly string[]).includes(v)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}, got "${v}"`);
+  return v as Precision | undefined;
 }
 
 export function dataDir(v: string | undefined): string {

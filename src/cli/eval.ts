@@ -8,7 +8,7 @@ import { DEFAULT_JUDGE_DIR, loadJudge } from '../eval/judge.ts';
 import { loadPrompts, PROMPTS_FILE } from '../eval/prompts.ts';
 import { trainJudge } from '../eval/train-judge.ts';
 import { openStore } from '../store/index.ts';
-import { COMMON_HELP, Progress, dataDir, intOption, out, parse, samplerOption, table } from './common.ts';
+import { COMMON_HELP, Progress, dataDir, intOption, out, parse, precisionOption, samplerOption, table } from './common.ts';
 import type { Command } from './command.ts';
 
 const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(1)}%`);
@@ -17,7 +17,7 @@ export function evalSummary(r: EvalResults): string {
   const rows: (string | number)[][] = [['language', 'prompts', 'images', 'top-5', 'top-1', 'ceiling', 'ratio']];
   for (const [lang, f] of Object.entries(r.byLang)) rows.push([lang, f.prompts, f.images, pct(f.faithfulness), pct(f.top1), pct(f.ceiling), f.ratioToCeiling === null ? '–' : f.ratioToCeiling.toFixed(2)]);
   return [
-    `Model ${r.model}, judge ${r.judge}, ${r.settings.steps} ${r.settings.method} steps, guidance ${r.settings.guidance}`,
+    `Model ${r.model}, judge ${r.judge}, ${r.settings.steps} ${r.settings.method} steps, guidance ${r.settings.guidance}, ${r.settings.precision ?? 'fp32'} denoiser`,
     table(rows),
     `Fréchet distance ${r.frechetDistance?.toFixed(2) ?? '–'}, KID ${r.kid ? `${r.kid.mean.toFixed(4)} ± ${r.kid.std.toFixed(4)}` : '–'} (against ${r.realImages} real images)`,
     `Diversity within sets of four: features ${r.diversity.features.toFixed(3)}, pixels ${r.diversity.pixels.toFixed(3)}`,
@@ -28,7 +28,8 @@ export function evalSummary(r: EvalResults): string {
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'measure a model: prompt faithfulness (EN, FR) against the judge’s ceiling, FID, KID, diversity',
-  usage: `vitrine eval [MODEL] [--judge DIR] [--snapshot ID] [--limit N] [--out DIR] [--steps N] [--guidance G] [--sampler NAME] [--json]
+  usage: `vitrine eval [MODEL] [--judge DIR] [--snapshot ID] [--limit N] [--out DIR] [--steps N] [--guidance G] [--sampler NAME]
+             [--precision int8|fp32] [--json]
 vitrine eval --train-judge --out DIR [--snapshot ID] [--epochs N] [--final]
 
 Imagines four images for each committed evaluation prompt (src/eval/prompts.json:
@@ -39,7 +40,8 @@ real images of the same emoji (the ceiling) and the ratio, Fréchet distance and
 KID against those real images, and diversity within each set of four. Writes
 contact sheets (one row per emoji: a real image, then the samples) to --out
 (default DATA/evals/MODEL). --steps, --guidance and --sampler (euler, heun,
-dpm2m) override the model's sampling settings (the results record them).
+dpm2m) override the model's sampling settings, --precision its denoiser (int8
+where the model has one, else fp32); the results record them.
 
 --train-judge trains a judge on the snapshot's real images (emoji from the demo
 truth file); --final trains on every image instead of holding 10 % out.
@@ -58,6 +60,7 @@ ${COMMON_HELP}`,
       steps: { type: 'string' },
       guidance: { type: 'string' },
       sampler: { type: 'string' },
+      precision: { type: 'string' },
       prompts: { type: 'string' },
       'train-judge': { type: 'boolean', default: false },
       epochs: { type: 'string' },
@@ -90,7 +93,7 @@ ${COMMON_HELP}`,
       out(Boolean(values.json), done, () => `Judge trained on ${snap.id}: ${path.resolve(values.out!)} ${JSON.stringify((done as { heldOut?: unknown }).heldOut ?? {})}`);
       return 0;
     }
-    const model = await loadModel(await resolveModelDir(data, positionals[0]));
+    const model = await loadModel(await resolveModelDir(data, positionals[0]), undefined, precisionOption(values.precision));
     const j = await loadJudge(values.judge ?? DEFAULT_JUDGE_DIR);
     let prompts = loadPrompts(values.prompts ?? PROMPTS_FILE);
     if (values.limit) {

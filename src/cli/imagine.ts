@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { imagine, DEFAULT_SIZE } from '../imagine/index.ts';
 import { loadModel, resolveModelDir } from '../imagine/model.ts';
-import { COMMON_HELP, Progress, dataDir, intOption, out, parse, samplerOption } from './common.ts';
+import { COMMON_HELP, Progress, dataDir, intOption, out, parse, precisionOption, samplerOption } from './common.ts';
 import type { Command } from './command.ts';
 
 function numberOption(v: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -31,7 +31,8 @@ export const imagineCommand: Command = {
   name: 'imagine',
   summary: 'a prompt gives four images (AI-made, labelled)',
   usage: `vitrine imagine PROMPT [--seed N] [--out DIR] [--model ID] [--steps N] [--guidance G]
-                        [--sampler euler|heun|dpm2m] [--size PX] [--no-prompt-metadata] [--json]
+                        [--sampler euler|heun|dpm2m] [--precision int8|fp32] [--size PX]
+                        [--no-prompt-metadata] [--json]
 
 Writes four PNG images and a JSON record (prompt, seed, steps, guidance, model)
 to --out (default: DATA/imagine). The leading word "imagine" is optional; any
@@ -42,6 +43,8 @@ language the training captions cover works, French included.
   --steps N        sampling steps (default: the model's)
   --guidance G     classifier-free guidance scale (default: the model's)
   --sampler NAME   euler, heun or dpm2m (default: the model's)
+  --precision P    int8 or fp32 denoiser (default: int8 where the model has one,
+                   unless VITRINE_PRECISION=fp32; the record says which ran)
   --size PX        side of the PNGs; the model's images are upscaled (default ${DEFAULT_SIZE})
   --no-prompt-metadata   leave the prompt out of the files (the AI label stays)
 
@@ -54,6 +57,7 @@ ${COMMON_HELP}`,
       steps: { type: 'string' },
       guidance: { type: 'string' },
       sampler: { type: 'string' },
+      precision: { type: 'string' },
       size: { type: 'string' },
       'no-prompt-metadata': { type: 'boolean', default: false },
     });
@@ -63,7 +67,7 @@ ${COMMON_HELP}`,
     const sampler = samplerOption(values.sampler);
     const data = dataDir(values.data);
     const modelDir = await resolveModelDir(data, values.model);
-    const model = await loadModel(modelDir);
+    const model = await loadModel(modelDir, undefined, precisionOption(values.precision));
     const progress = new Progress('imagine', values.quiet || values.json);
     const r = await imagine(model, prompt, {
       seed,

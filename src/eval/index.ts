@@ -55,7 +55,7 @@ export interface LangFigures {
 export interface EvalResults {
   model: string;
   judge: string;
-  settings: { steps: number; guidance: number; method: string; seeds: string };
+  settings: { steps: number; guidance: number; guidanceInterval?: [number, number]; method: string; precision?: string; seeds: string };
   byLang: Record<string, LangFigures>;
   realImages: number;
   frechetDistance: number | null;
@@ -228,7 +228,10 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
   return {
     model: model.card.id,
     judge: j.id,
-    settings: { steps, guidance, method, seeds: '1000 + prompt index' },
+    settings: {
+      steps, guidance, ...(model.card.sampling.guidanceInterval ? { guidanceInterval: model.card.sampling.guidanceInterval } : {}),
+      method, precision: model.precision, seeds: '1000 + prompt index',
+    },
     byLang,
     realImages: realFeatures.length,
     frechetDistance: enough ? frechetDistance(genFeatures, realFeatures) : null,

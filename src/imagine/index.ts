@@ -8,7 +8,7 @@
 import sharp from 'sharp';
 import { Rng } from '../core/prng.ts';
 import { VitrineError } from '../core/errors.ts';
-import type { LoadedModel } from './model.ts';
+import { validInterval, type LoadedModel, type Precision } from './model.ts';
 import { encode, sample, type SamplerMethod } from './sampler.ts';
 import { aiLabelXmp } from './label.ts';
 
@@ -18,6 +18,8 @@ export interface ImagineOptions {
   guidance?: number;
   method?: SamplerMethod;
   shift?: number;
+  /** Guided steps (sampler.SampleOptions.guidanceInterval); default the model's, null: every step. */
+  guidanceInterval?: [number, number] | null;
   /** Side of the delivered PNGs in pixels (the model's own size upscaled). */
   size?: number;
   /** How many images (4 for a prompt). */
@@ -41,8 +43,12 @@ export interface ImagineRecord {
   guidance: number;
   method: SamplerMethod;
   shift: number;
+  /** Present when only some steps were guided. */
+  guidanceInterval?: [number, number];
   size: number;
   model: string;
+  /** The denoiser that ran (the same seed gives other images at the other precision). */
+  precision: Precision;
   label: string;
 }
 
@@ -120,6 +126,8 @@ export async function imaginePixels(model: LoadedModel, prompt: string, o: Imagi
   const guidance = o.guidance ?? d.guidance;
   const method = o.method ?? d.method;
   const shift = o.shift ?? d.shift ?? 1;
+  const interval = o.guidanceInterval === undefined ? d.guidanceInterval : (o.guidanceInterval ?? undefined);
+  if (interval !== undefined && !validInterval(interval)) throw new VitrineError(`The guidance interval must be [lo, hi] with 0 ≤ lo ≤ hi ≤ 1, got ${JSON.stringify(interval)}`);
   const count = o.count ?? DEFAULT_COUNT;
   const S = model.card.imageSize;
   const size = o.size ?? DEFAULT_SIZE;
@@ -129,8 +137,11 @@ export async function imaginePixels(model: LoadedModel, prompt: string, o: Imagi
   if (!Number.isInteger(count) || count < 1 || count > 64) throw new VitrineError(`Count must be from 1 to 64, got ${count}`);
   const cond = await encode(model, text);
   const onEstimate = o.onPreview ? (x0: Float32Array, step: number, n: number) => o.onPreview!(toRgb(x0, count, S), step, n) : undefined;
-  const x = await sample(model, cond, o.noise ?? noiseFor(o.seed, count, S), count, { steps, guidance, method, shift, onStep: o.onStep, onEstimate, signal: o.signal });
-  const record: ImagineRecord = { prompt, text, seed: o.seed, steps, guidance, method, shift, size, model: model.card.id, label: AI_LABEL };
+  const x = await sample(model, cond, o.noise ?? noiseFor(o.seed, count, S), count, { steps, guidance, method, shift, guidanceInterval: interval, onStep: o.onStep, onEstimate, signal: o.signal });
+  const record: ImagineRecord = {
+    prompt, text, seed: o.seed, steps, guidance, method, shift, ...(interval ? { guidanceInterval: interval } : {}), size,
+    model: model.card.id, precision: model.precision, label: AI_LABEL,
+  };
   return { record, pixels: toRgb(x, count, S) };
 }
 

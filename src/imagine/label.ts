@@ -18,7 +18,7 @@ export function aiLabelXmp(r: ImagineRecord, includePrompt: boolean): string {
 <rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:vitrine="https://vitrine.invalid/ns/1.0/"
  Iptc4xmpExt:DigitalSourceType="${DIGITAL_SOURCE_TYPE}"
  xmp:CreatorTool="vitrine ${esc(r.model)}"
- vitrine:model="${esc(r.model)}" vitrine:seed="${r.seed}" vitrine:index="__INDEX__" vitrine:steps="${r.steps}" vitrine:guidance="${r.guidance}" vitrine:sampler="${r.method}">
+ vitrine:model="${esc(r.model)}" vitrine:seed="${r.seed}" vitrine:index="__INDEX__" vitrine:steps="${r.steps}" vitrine:guidance="${r.guidance}" vitrine:sampler="${r.method}" vitrine:precision="${r.precision}"${r.guidanceInterval ? ` vitrine:guidanceInterval="${r.guidanceInterval.join(' ')}"` : ''}>
 ${desc}<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">${esc(r.label)}</rdf:li></rdf:Alt></dc:rights>
 </rdf:Description></rdf:RDF></x:xmpmeta>
 <?xpacket end="r"?>`;

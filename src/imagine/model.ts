@@ -3,6 +3,7 @@
  * card (model.json), the tokenizer, and two ONNX graphs run by onnxruntime-node.
  * Sessions are created once per model folder and reused by every request.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -12,12 +13,30 @@ import * as ort from 'onnxruntime-node';
 import { VitrineError } from '../core/errors.ts';
 import { SAMPLER_METHODS, type SamplerMethod } from './sampler.ts';
 import { Tokenizer } from './tokenizer.ts';
+import { DenoiserPool } from './denoiser-pool.ts';
 
 export interface SamplingDefaults {
   steps: number;
   guidance: number;
   method: SamplerMethod;
   shift: number;
+  /** Steps starting at t in [lo, hi] are guided (sampler.SampleOptions.guidanceInterval); absent: all. */
+  guidanceInterval?: [number, number];
+}
+
+/**
+ * How the denoiser runs: `fp32` is the trained network as exported; `int8` its convolutions
+ * quantized by trainer/quantize.py (about 1.4x faster per call on AVX-512 VNNI / AMX CPUs,
+ * images slightly different: each image's record says which ran).
+ */
+export type Precision = 'fp32' | 'int8';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
+
+/** The card's entry for the int8 denoiser (trainer/quantize.py). */
+export interface Int8Entry {
+  denoiser: string;
+  sha256: string;
+  [key: string]: unknown;
 }
 
 /** The model card: what the product needs to run the model, and where it came from. */
@@ -31,6 +50,7 @@ export interface ModelCard {
   maxTokens: number;
   files: { tokenizer: string; encoder: string; denoiser: string };
   sampling: SamplingDefaults;
+  int8?: Int8Entry;
   params?: number;
   training?: Record<string, unknown>;
   lineage?: Record<string, unknown>;
@@ -44,6 +64,12 @@ export interface LoadedModel {
   tokenizer: Tokenizer;
   encoder: ort.InferenceSession;
   denoiser: ort.InferenceSession;
+  /** Which denoiser runs. */
+  precision: Precision;
+  /** Whether the denoiser takes any number of caption tokens: then the padding after the longest caption is not fed. */
+  trimsPadding: boolean;
+  /** The denoiser on several threads (denoiser-pool.ts), or null: `denoiser` runs every call. */
+  pool: DenoiserPool | null;
 }
 
 /** The repository's committed models (models/ at the project root). */
@@ -76,30 +102,74 @@ export async function readCard(dir: string): Promise<ModelCard> {
   if (!s || !Number.isInteger(s.steps) || typeof s.guidance !== 'number' || !(SAMPLER_METHODS as readonly string[]).includes(s.method)) {
     fail(dir, `model.json sampling must give steps, guidance and method (${SAMPLER_METHODS.join(', ')})`);
   }
+  if (s.guidanceInterval !== undefined && !validInterval(s.guidanceInterval)) fail(dir, 'model.json sampling.guidanceInterval must be [lo, hi] with 0 ≤ lo ≤ hi ≤ 1');
+  if (c.int8 !== undefined) {
+    const f = c.int8?.denoiser;
+    if (typeof f !== 'string' || f.includes('/') || f.includes('\\') || typeof c.int8.sha256 !== 'string') fail(dir, 'model.json int8 must give a denoiser file name and its sha256');
+    if (!existsSync(path.join(dir, f))) fail(dir, `missing ${f}`);
+  }
   return c as ModelCard;
+}
+
+/**
+ * The precision a model runs at when none is asked for: int8 where the card has an int8
+ * denoiser, unless VITRINE_PRECISION=fp32 (for CPUs without VNNI, where int8 can saturate).
+ */
+export function defaultPrecision(card: ModelCard): Precision {
+  const env = process.env.VITRINE_PRECISION;
+  if (env !== undefined && env !== '' && !(PRECISIONS as readonly string[]).includes(env)) {
+    throw new VitrineError(`VITRINE_PRECISION must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(env)}`);
+  }
+  if (env === 'fp32') return 'fp32';
+  return card.int8 ? 'int8' : 'fp32';
+}
+
+/** The denoiser file for a precision, checked against the card's digest for int8 (the model id covers only the fp32 files). */
+async function denoiserFile(dir: string, card: ModelCard, precision: Precision): Promise<string> {
+  if (precision === 'fp32') return path.join(dir, card.files.denoiser);
+  if (!card.int8) fail(dir, 'has no int8 denoiser (make one with trainer/quantize.py --model DIR)');
+  const file = path.join(dir, card.int8.denoiser);
+  const digest = createHash('sha256').update(await readFile(file)).digest('hex');
+  if (digest !== card.int8.sha256) fail(dir, `${card.int8.denoiser} does not match the card's sha256 (changed after quantization?)`);
+  return file;
+}
+
+export function validInterval(v: unknown): v is [number, number] {
+  return Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && x >= 0 && x <= 1) && v[0] <= v[1];
 }
 
 const loaded = new Map<string, Promise<LoadedModel>>();
 
-/** Loads (once) the model in `dir`; later calls share the same sessions. */
-export function loadModel(dir: string, threads = availableParallelism()): Promise<LoadedModel> {
-  const key = `${path.resolve(dir)}#${threads}`;
+/**
+ * Loads (once) the model in `dir` at `precision` (by default defaultPrecision's); later calls
+ * share the same sessions. With `threads` ≥ 2 the denoiser runs on `lanes` threads of its own
+ * (default: one per core, up to 4), each session with threads / lanes intra-op threads; lanes 1
+ * runs it on one session with `threads` threads.
+ */
+export function loadModel(dir: string, threads = availableParallelism(), precision?: Precision, lanes?: number): Promise<LoadedModel> {
+  const useLanes = Math.max(1, Math.min(lanes ?? Math.min(threads, 4), threads));
+  const key = `${path.resolve(dir)}#${threads}#${precision ?? 'default'}#${useLanes}`;
   let p = loaded.get(key);
   if (!p) {
     p = (async () => {
       const card = await readCard(dir);
+      const used = precision ?? defaultPrecision(card);
       const opts: ort.InferenceSession.SessionOptions = {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
       };
-      const [tokenizer, encoder, denoiser] = await Promise.all([
+      const file = await denoiserFile(dir, card, used);
+      const [tokenizer, encoder, denoiser, pool] = await Promise.all([
         Tokenizer.load(path.join(dir, card.files.tokenizer)),
         ort.InferenceSession.create(path.join(dir, card.files.encoder), opts),
-        ort.InferenceSession.create(path.join(dir, card.files.denoiser), opts),
+        ort.InferenceSession.create(file, opts),
+        useLanes > 1 ? DenoiserPool.open(file, useLanes, Math.max(1, Math.floor(threads / useLanes))) : null,
       ]);
-      return { card, dir, tokenizer, encoder, denoiser };
+      const ids = denoiser.inputMetadata.find((m) => m.name === 'ids');
+      const trimsPadding = !!ids && ids.isTensor && typeof ids.shape[1] === 'string';
+      return { card, dir, tokenizer, encoder, denoiser, precision: used, trimsPadding, pool };
     })();
     p.catch(() => loaded.delete(key));
     loaded.set(key, p);
@@ -114,6 +184,7 @@ export async function unloadModels(): Promise<void> {
   for (const p of all) {
     try {
       const m = await p;
+      await m.pool?.close();
       await m.encoder.release();
       await m.denoiser.release();
     } catch {

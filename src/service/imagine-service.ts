@@ -19,7 +19,7 @@ import sharp from 'sharp';
 import { ServiceError, VitrineError } from '../core/errors.ts';
 import { AI_LABEL, DEFAULT_SIZE, encodeImage, noiseFor, promptText, validatePrompt, type ImagineRecord } from '../imagine/index.ts';
 import { aiLabelXmp } from '../imagine/label.ts';
-import { DEFAULT_MODEL_DIR, readCard, type ModelCard } from '../imagine/model.ts';
+import { DEFAULT_MODEL_DIR, defaultPrecision, readCard, type ModelCard, type Precision } from '../imagine/model.ts';
 import { pseudonym } from '../feedback/pairs.ts';
 import { FileMediaStore } from '../store/media-files.ts';
 import type { Generation, GenerationImage, GenerationSettings, Store, User } from '../store/index.ts';
@@ -69,6 +69,8 @@ export interface ServiceOptions {
   /** Always this model, whatever an admin promoted (the simulated-users harness runs a given parent). */
   fixedModelDir?: string;
   threads?: number;
+  /** How the denoiser runs (default: model.defaultPrecision, int8 where the model in use has it). */
+  precision?: Precision;
   /**
    * A reward model for best-of-n reranking, and n when the request does not say: a reward model folder
    * (`dir`, loaded and run in the worker thread, as the CLI's serve does), or a `score` function, run on
@@ -145,7 +147,12 @@ export class ImagineService {
 
   /** Loads the model in use (and the reward model) in the worker now, so that the first request does not wait; rejects when one cannot load. */
   async warm(): Promise<void> {
-    await this.call({ type: 'load', id: `load-${++this.loads}`, modelDir: this.modelDir(), threads: this.o.threads, reward: this.rewardRef() });
+    const precision = this.precisionFor(await this.card());
+    await this.call({ type: 'load', id: `load-${++this.loads}`, modelDir: this.modelDir(), threads: this.o.threads, precision, reward: this.rewardRef() });
+  }
+
+  private precisionFor(card: ModelCard): Precision {
+    return this.o.precision ?? defaultPrecision(card);
   }
 
   private rewardRef(): RewardRef | null {
@@ -251,6 +258,8 @@ export class ImagineService {
       guidance: req.guidance ?? card.sampling.guidance,
       method: card.sampling.method,
       shift: card.sampling.shift ?? 1,
+      precision: this.precisionFor(card),
+      ...(card.sampling.guidanceInterval ? { guidanceInterval: card.sampling.guidanceInterval } : {}),
       size: req.size ?? DEFAULT_SIZE,
       count: IMAGES_PER_PROMPT,
       candidates,
@@ -384,7 +393,11 @@ export class ImagineService {
       const answer = await this.call(
         {
           type: 'run', id: g.id, modelDir: dir, threads: this.o.threads, modelId: g.modelId, prompt: g.prompt,
-          options: { seed: s.seed, steps: s.steps, guidance: s.guidance, method: s.method, shift: s.shift, size: s.size, count: s.candidates },
+          options: {
+            seed: s.seed, steps: s.steps, guidance: s.guidance, method: s.method, shift: s.shift, size: s.size, count: s.candidates,
+            guidanceInterval: s.guidanceInterval ?? null,
+          },
+          precision: s.precision ?? 'fp32',
           noise, previews: s.count, reward: bestOfN ? this.rewardRef() : null, account,
         },
         [noise.buffer as ArrayBuffer],
@@ -498,6 +511,7 @@ export function recordOf(g: Generation): ImagineRecord {
   const s = g.settings;
   return {
     prompt: g.prompt, text: promptText(g.prompt), seed: s.seed, steps: s.steps, guidance: s.guidance,
-    method: s.method, shift: s.shift, size: s.size, model: g.modelId, label: AI_LABEL,
+    method: s.method, shift: s.shift, ...(s.guidanceInterval ? { guidanceInterval: s.guidanceInterval } : {}), size: s.size,
+    model: g.modelId, precision: s.precision ?? 'fp32', label: AI_LABEL,
   };
 }

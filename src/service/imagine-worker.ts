@@ -14,7 +14,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { imaginePixels, type ImagineRecord } from '../imagine/index.ts';
-import { loadModel } from '../imagine/model.ts';
+import { loadModel, type Precision } from '../imagine/model.ts';
 import type { SamplerMethod } from '../imagine/sampler.ts';
 import type { Scorer } from './imagine-service.ts';
 
@@ -26,7 +26,7 @@ export interface RewardRef {
 
 export type ToWorker =
   /** Load a model (and a reward model) now, so the first request does not wait for it. */
-  | { type: 'load'; id: string; modelDir: string; threads?: number; reward: RewardRef | null }
+  | { type: 'load'; id: string; modelDir: string; threads?: number; precision: Precision; reward: RewardRef | null }
   | {
       type: 'run';
       id: string;
@@ -35,7 +35,11 @@ export type ToWorker =
       /** The model the job was accepted for: a different one in the folder now fails the job. */
       modelId: string;
       prompt: string;
-      options: { seed: number; steps: number; guidance: number; method: SamplerMethod; shift: number; size: number; count: number };
+      options: {
+        seed: number; steps: number; guidance: number; method: SamplerMethod; shift: number; size: number; count: number;
+        guidanceInterval: [number, number] | null;
+      };
+      precision: Precision;
       /** The starting noise (the service rebuilds a variation's from its store). */
       noise: Float32Array;
       /** Preview images to send after each step (0: none). */
@@ -77,14 +81,14 @@ const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m
 
 async function handle(m: Exclude<ToWorker, { type: 'cancel' }>): Promise<void> {
   if (m.type === 'load') {
-    await Promise.all([loadModel(m.modelDir, m.threads), m.reward ? scorer(m.reward) : null]);
+    await Promise.all([loadModel(m.modelDir, m.threads, m.precision), m.reward ? scorer(m.reward) : null]);
     send({ type: 'loaded', id: m.id });
     return;
   }
   const abort = new AbortController();
   running.set(m.id, abort);
   try {
-    const model = await loadModel(m.modelDir, m.threads);
+    const model = await loadModel(m.modelDir, m.threads, m.precision);
     if (model.card.id !== m.modelId) throw new Error(`The model changed to ${model.card.id} while this request waited; ask again`);
     // The cancel message is handled while ONNX Runtime runs a step (run() is asynchronous), and the sampler
     // checks the signal before every denoiser evaluation: a cancel stops the job within one evaluation.

@@ -7,6 +7,7 @@
 import type { Account, Decision, LedgerEvent, LicenceGrant, MediaInfo, Post } from '../core/types.ts';
 import type { ReasonCode } from '../core/reasons.ts';
 import type { SamplerMethod } from '../imagine/sampler.ts';
+import type { Precision } from '../imagine/model.ts';
 
 export interface CorpusRepo {
   /** Upserts; returns false when an identical record was already stored (idempotent re-ingest). */
@@ -228,6 +229,10 @@ export interface GenerationSettings {
   guidance: number;
   method: SamplerMethod;
   shift: number;
+  /** The denoiser that ran; absent on generations made before int8 existed (fp32). */
+  precision?: Precision;
+  /** Guided steps (the model's at the time); absent: every step. */
+  guidanceInterval?: [number, number];
   size: number;
   count: number;
   /** Best-of-n: how many candidates were made to show the best `count` (equal to count: no reranking). */

@@ -53,5 +53,28 @@ class SamplerTest(unittest.TestCase):
         self.assertAlmostEqual(flow.dpm2m_weight(0.75, 0.5, 0.25), (lam(0.25) - lam(0.5)) / (2 * (lam(0.5) - lam(0.75))), places=12)
 
 
+class GuidanceIntervalTest(unittest.TestCase):
+    def test_only_steps_starting_inside_the_interval_are_guided(self) -> None:
+        # Captioned rows say velocity + 1, empty-caption rows say velocity: a guided step moves by
+        # velocity + g, an unguided one by velocity + 1 (the twin of the TypeScript test).
+        g, seen = 3.0, []
+
+        def both(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            seen.append((round(float(t[0]), 3), x.shape[0]))
+            n = x.shape[0] // 2
+            return velocity(x, t) + torch.cat([torch.ones_like(x[:n]), torch.zeros_like(x[n:])])
+
+        def captioned(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            seen.append((round(float(t[0]), 3), x.shape[0]))
+            return velocity(x, t) + 1
+
+        x = flow.sample(flow.guided(both, g, (0.2, 0.9), captioned), NOISE.clone(), 8, "euler")
+        self.assertEqual(seen, [(1.0, 1), (0.875, 2), (0.75, 2), (0.625, 2), (0.5, 2), (0.375, 2), (0.25, 2), (0.125, 1)])
+        want = flow.sample(lambda x, t: velocity(x, t) + (g if 0.2 <= float(t[0]) <= 0.9 else 1.0), NOISE.clone(), 8, "euler")
+        self.assertLess(float((x - want).abs().max()), 1e-5)  # guided() returns fp32
+        with self.assertRaises(ValueError):
+            flow.guided(both, g, (0.2, 0.9))
+
+
 if __name__ == "__main__":
     unittest.main()

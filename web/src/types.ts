@@ -29,6 +29,10 @@ export interface GenerationSettings {
   guidance: number;
   method: string;
   shift: number;
+  /** The denoiser that ran (absent: fp32, made before int8 existed). */
+  precision?: 'fp32' | 'int8';
+  /** Guided steps, from t hi down to lo (absent: every step). */
+  guidanceInterval?: [number, number];
   size: number;
   count: number;
   candidates: number;

@@ -74,7 +74,8 @@ export function formatSeconds(ms: number): string {
 /** The settings line under a set: everything that, with the model, makes the same images again. */
 export function settingsText(g: Generation): string {
   const s = g.settings;
-  const bits = [`seed ${s.seed}`, `${s.steps} steps`, `guidance ${s.guidance}`, s.method, `${s.size} px`];
+  const guidance = s.guidanceInterval ? `guidance ${s.guidance} from t ${s.guidanceInterval[1]} to ${s.guidanceInterval[0]}` : `guidance ${s.guidance}`;
+  const bits = [`seed ${s.seed}`, `${s.steps} steps`, guidance, s.method, ...(s.precision === 'int8' ? ['int8'] : []), `${s.size} px`];
   if (s.candidates > s.count) bits.push(`best ${s.count} of ${s.candidates}`);
   if (s.strength !== null) bits.push(`variation strength ${s.strength}`);
   return bits.join(' · ');
