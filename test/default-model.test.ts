@@ -94,4 +94,16 @@ describe('the committed default model', () => {
     // fp32 still loads: the model id covers those files, and they did not change.
     expect((await loadModel(dir, 1, 'fp32')).card.id).toBe(card.id);
   }, 60_000);
+
+  it('a pool whose thread died fails the call in flight with a reason, and the next load makes a new pool', async () => {
+    const m = await loadModel(DEFAULT_MODEL_DIR, 2, 'int8', 2);
+    const before = await imaginePixels(m, 'imagine a cat', { seed: 9 });
+    // Only a test reaches into the pool to end a thread, as a crash would.
+    await (m.pool as unknown as { lanes: { worker: { terminate(): Promise<number> } }[] }).lanes[0]!.worker.terminate();
+    await expect(imaginePixels(m, 'imagine a cat', { seed: 9 })).rejects.toThrow(/denoiser thread ended/);
+    const again = await loadModel(DEFAULT_MODEL_DIR, 2, 'int8', 2);
+    expect(again).not.toBe(m);
+    const after = await imaginePixels(again, 'imagine a cat', { seed: 9 });
+    for (let i = 0; i < 4; i++) expect(Buffer.from(after.pixels[i]!).equals(Buffer.from(before.pixels[i]!))).toBe(true);
+  }, 60_000);
 });

@@ -29,7 +29,8 @@ interface Lane {
 export class DenoiserPool {
   private lanes: Lane[];
   private next = 0;
-  private inflight = 0;
+  /** Calls not answered yet, settled either way: close() waits for them. */
+  private inflight = new Set<Promise<void>>();
   private closed = false;
 
   /** `workers` threads, each with a session of `file` using `threadsEach` intra-op threads. */
@@ -45,8 +46,8 @@ export class DenoiserPool {
         if (m.error !== undefined) p.reject(new Error(`denoiser thread: ${m.error}`));
         else p.resolve({ data: m.data!, dims: m.dims! });
       });
-      worker.on('error', (e) => this.failAll(lane, e));
-      worker.on('exit', (code) => this.failAll(lane, new Error(`denoiser thread exited (${code})`)));
+      worker.on('error', (e) => this.fail(lane, e));
+      worker.on('exit', (code) => this.fail(lane, new Error(`a denoiser thread ended (exit code ${code})`)));
       return lane;
     });
   }
@@ -67,21 +68,34 @@ export class DenoiserPool {
     return this.lanes.length;
   }
 
-  private failAll(lane: Lane, e: Error): void {
+  /** Why the pool cannot run any more (a thread died), or null. loadModel makes a new one then. */
+  broken: Error | null = null;
+
+  private fail(lane: Lane, e: Error): void {
+    if (!this.closed) this.broken ??= e;
     for (const p of lane.pending.values()) p.reject(e);
     lane.pending.clear();
   }
 
   private call(lane: Lane, msg: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<{ data: Float32Array; dims: number[] }> {
     if (this.closed) return Promise.reject(new Error('the denoiser pool is closed'));
+    if (this.broken) return Promise.reject(this.broken);
     const id = ++this.next;
-    if (this.inflight++ === 0) for (const l of this.lanes) l.worker.ref();
-    return new Promise<{ data: Float32Array; dims: number[] }>((resolve, reject) => {
+    if (this.inflight.size === 0) for (const l of this.lanes) l.worker.ref();
+    const p = new Promise<{ data: Float32Array; dims: number[] }>((resolve, reject) => {
       lane.pending.set(id, { resolve, reject });
       lane.worker.postMessage({ ...msg, id }, transfer);
-    }).finally(() => {
-      if (--this.inflight === 0) for (const l of this.lanes) l.worker.unref();
     });
+    const settled = p.then(
+      () => {},
+      () => {},
+    );
+    this.inflight.add(settled);
+    void settled.then(() => {
+      this.inflight.delete(settled);
+      if (this.inflight.size === 0) for (const l of this.lanes) l.worker.unref();
+    });
+    return p;
   }
 
   /** The denoiser's output for `feeds` (every input has the batch first), as one session would give it. */
@@ -109,16 +123,11 @@ export class DenoiserPool {
     return { velocity: new ort.Tensor('float32', out, [rows, ...results[0]!.dims.slice(1)]) };
   }
 
-  /** Ends the threads once the calls in flight are answered (ending one while ONNX Runtime runs aborts the process). */
+  /** Refuses new calls, waits for those in flight (ending a thread while ONNX Runtime runs aborts the process), ends the threads. */
   async close(): Promise<void> {
     if (this.closed) return;
-    const waiting = this.lanes.flatMap((l) => [...l.pending.values()].map((p) => new Promise<void>((r) => {
-      const { resolve, reject } = p;
-      p.resolve = (v) => { resolve(v); r(); };
-      p.reject = (e) => { reject(e); r(); };
-    })));
-    await Promise.all(waiting);
     this.closed = true;
+    await Promise.all(this.inflight);
     await Promise.all(this.lanes.map((l) => l.worker.terminate()));
   }
 }

@@ -146,10 +146,17 @@ const loaded = new Map<string, Promise<LoadedModel>>();
  * (default: one per core, up to 4), each session with threads / lanes intra-op threads; lanes 1
  * runs it on one session with `threads` threads.
  */
-export function loadModel(dir: string, threads = availableParallelism(), precision?: Precision, lanes?: number): Promise<LoadedModel> {
+export async function loadModel(dir: string, threads = availableParallelism(), precision?: Precision, lanes?: number): Promise<LoadedModel> {
   const useLanes = Math.max(1, Math.min(lanes ?? Math.min(threads, 4), threads));
   const key = `${path.resolve(dir)}#${threads}#${precision ?? 'default'}#${useLanes}`;
   let p = loaded.get(key);
+  const had = p ? await p.catch(() => null) : null;
+  if (had?.pool?.broken) {
+    // A denoiser thread died: this model cannot run any more; load it again.
+    loaded.delete(key);
+    void had.pool.close().catch(() => {});
+    p = undefined;
+  }
   if (!p) {
     p = (async () => {
       const card = await readCard(dir);
