@@ -146,6 +146,7 @@ def calibrate(m: TextToImage, tok: Tokenizer, prompts: list[str], sampling: dict
     hooks = [mod.register_forward_hook(hook(n)) for n, mod in convs.items()]
     g = torch.Generator().manual_seed(seed)
     s = m.cfg.image_size
+    interval = sampling.get("guidanceInterval")
     try:
         with torch.no_grad():
             for b in range(batches):
@@ -153,7 +154,6 @@ def calibrate(m: TextToImage, tok: Tokenizer, prompts: list[str], sampling: dict
                 ids = torch.tensor([tok.encode(p) for p in ps] + [tok.encode("")] * len(ps))
                 tokens, pooled = m.encoder(ids)
                 n = len(ps)
-                interval = sampling.get("guidanceInterval")
                 v = flow.guided(lambda x, t: m.unet(x, t, tokens, pooled, ids), float(sampling["guidance"]),
                                 tuple(interval) if interval else None,
                                 lambda x, t: m.unet(x, t, tokens[:n], pooled[:n], ids[:n]))

@@ -139,7 +139,8 @@ export async function sample(model: LoadedModel, cond: Conditioning, noise: Floa
     pooled: tile(cond.pooled, n, guided ? n : 0),
     ids: tile(cond.ids, n, guided ? n : 0),
   };
-  const captioned = guided ? { tokens: tile(cond.tokens, n, 0), pooled: tile(cond.pooled, n, 0), ids: tile(cond.ids, n, 0) } : both;
+  // The captioned half alone, for the steps outside the guidance interval (only an interval has such steps).
+  const captioned = guided && o.guidanceInterval ? { tokens: tile(cond.tokens, n, 0), pooled: tile(cond.pooled, n, 0), ids: tile(cond.ids, n, 0) } : both;
   const [lo, hi] = o.guidanceInterval ?? [0, 1];
   const total = evaluations(o.steps, o.method);
   let done = 0;
