@@ -44,6 +44,7 @@ class TrainConfig:
     channels_last: bool = True
     threads: int = 0  # 0: every core
     device: str = "cpu"
+    compile: bool = False  # torch.compile the network (torch >= 2; worth it on a GPU, where launches dominate)
     # bookkeeping
     seed: int = 0
     log_every: int = 20

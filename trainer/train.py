@@ -17,12 +17,10 @@ import json
 import math
 import os
 import platform
-import random
 import signal
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.distributed as dist
 
@@ -30,15 +28,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import flow  # noqa: E402
 from config import TrainConfig, as_dict, load_config  # noqa: E402
-from data import Corpus, all_captions, augment_caption, shard_paths, snapshot_id  # noqa: E402
+from data import CaptionTable, Corpus, all_captions, shard_paths, snapshot_id  # noqa: E402
 from model import ModelConfig, TextToImage, count_params  # noqa: E402
 from plots import loss_plot_png, sample_grid_png  # noqa: E402
 from tokenizer import Tokenizer, build_vocab  # noqa: E402
 
 
 # What may change when a run resumes: its length (the learning-rate schedule follows the new
-# length from the current step on) and how often it logs, checkpoints and samples.
-RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every", "sample_every"}
+# length from the current step on), how often it logs, checkpoints and samples, and whether the
+# network is compiled (the same arithmetic, up to rounding).
+RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every", "sample_every", "compile"}
 # What a run started from another model (--init) must share with it: the architecture.
 ARCHITECTURE = ("image_size", "channels", "blocks", "cross_attention_levels", "groups", "text_dim", "text_layers",
                 "text_heads", "hash_buckets", "max_tokens")
@@ -165,7 +164,7 @@ class Trainer:
         self.images = torch.from_numpy(self.corpus.images).to(self.device)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
-        self._encoded: dict[str, np.ndarray] = {}  # caption text -> token ids (a caption recurs every epoch)
+        self.captions = CaptionTable(self.corpus.captions, self.tok.encode, self.device)
         self.mcfg = model_config(cfg, self.tok)
         self.model, self.ema, self.opt = build(cfg, self.mcfg, self.device)
         if parent is not None:
@@ -176,13 +175,19 @@ class Trainer:
         self.net: torch.nn.Module = self.model
         if self.world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model)
+        if cfg.compile:
+            if hasattr(torch, "compile"):
+                import torch._dynamo as dynamo
+                dynamo.config.suppress_errors = True  # a part it cannot compile runs eagerly instead
+                self.net = torch.compile(self.net)
+            elif self.rank == 0:
+                emit("note", message=f"compile: torch {torch.__version__} has no torch.compile; the network runs eagerly")
         self.step = 0
         self.images_seen = 0
         self.train_seconds = 0.0
         self.history: list[dict] = []
-        self.rng = np.random.default_rng([cfg.seed, self.rank])
-        self.crng = random.Random(cfg.seed * 1000 + self.rank)
-        # Noise and times are drawn on the training device, so a GPU step never waits for the CPU.
+        # Every draw (items, captions, noise, times) is made on the training device from this one
+        # generator, so a GPU step never waits for the CPU, and a checkpoint holds the whole state.
         self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed * 1000 + self.rank + 1)
         self.stop = False
 
@@ -202,8 +207,6 @@ class Trainer:
             "images_seen": self.images_seen,
             "train_seconds": self.train_seconds,
             "history": self.history,
-            "rng": self.rng.bit_generator.state,
-            "crng": self.crng.getstate(),
             "gen": self.gen.get_state(),
             "config": as_dict(self.cfg),
             "config_name": self.config_name,
@@ -235,35 +238,15 @@ class Trainer:
         self.opt.load_state_dict(s["opt"])
         self.step, self.images_seen, self.train_seconds = s["step"], s["images_seen"], s["train_seconds"]
         self.history = s["history"]
-        self.rng.bit_generator.state = s["rng"]
-        self.crng.setstate(s["crng"])
         self.gen.set_state(s["gen"])
         return True
 
     # -- one step ------------------------------------------------------------
-    def encode(self, text: str) -> np.ndarray:
-        ids = self._encoded.get(text)
-        if ids is None:
-            ids = self._encoded[text] = np.asarray(self.tok.encode(text), dtype=np.int64)
-        return ids
-
     def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Images and caption ids of one batch, on the training device. On a GPU the copies are
-        asynchronous (pinned memory), so the next batch is prepared while the GPU runs this one."""
+        """Images and caption ids of one batch, drawn on the training device."""
         cfg = self.cfg
-        idx = self.rng.integers(0, len(self.corpus), cfg.batch_size)
-        texts = []
-        for i in idx:
-            if self.crng.random() < cfg.caption_dropout:
-                texts.append("")
-            else:
-                texts.append(augment_caption(self.crng.choice(self.corpus.captions[i]), self.crng, cfg.word_drop))
-        idx_t = torch.from_numpy(idx)
-        ids = torch.from_numpy(np.stack([self.encode(t) for t in texts]))
-        if self.device.type == "cuda":
-            idx_t = idx_t.pin_memory().to(self.device, non_blocking=True)
-            ids = ids.pin_memory().to(self.device, non_blocking=True)
-        return self.images[idx_t], ids
+        idx = torch.randint(0, len(self.corpus), (cfg.batch_size,), generator=self.gen, device=self.device)
+        return self.images[idx], self.captions.draw(idx, self.gen, cfg.caption_dropout, cfg.word_drop)
 
     def train_step(self) -> torch.Tensor:
         """One optimisation step; returns the loss as a tensor on the device (reading it would
@@ -417,7 +400,8 @@ class Trainer:
             "params": count_params(self.model),
             "hardware": {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
                          "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "world": self.world,
-                         "device": self.cfg.device, "torch": torch.__version__},
+                         "device": self.cfg.device, "torch": torch.__version__,
+                         **({"gpu": torch.cuda.get_device_name(self.device)} if self.device.type == "cuda" else {})},
             "samples": os.path.basename(final),
         }
         with open(os.path.join(self.out, "training.json"), "w", encoding="utf-8") as f:
