@@ -105,7 +105,7 @@ def make_trainer(cfg: config_mod.TrainConfig) -> train_mod.Trainer:
     tr.stop = False
     batches = synthetic_batches(cfg, tr.mcfg.vocab_size, 4)
     counter = iter(range(1 << 62))
-    # The real batch() also indexes the corpus and tokenizes captions in Python; that cost is left out.
+    # The real batch() also draws the items and their captions (data.CaptionTable); that cost is left out.
     tr.batch = lambda: batches[next(counter) % len(batches)]  # type: ignore[method-assign]
     return tr
 

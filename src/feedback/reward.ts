@@ -38,7 +38,7 @@ export interface RewardCard {
   /** The split it learnt from (absent: "train"). A "heldout" one is a judge: it never saw a prompt any fine-tuned model learnt from. */
   learntSplit?: 'train' | 'heldout';
   /** Accuracy on the split it did not learn from ("heldOut" whichever split that is). */
-  metrics?: { heldOutAccuracy: number | null; trainAccuracy: number | null; bySource?: Record<string, unknown> };
+  metrics?: { heldOutAccuracy: number | null; trainAccuracy: number | null; bySource?: Record<string, unknown>; byAccount?: Record<string, { heldOutPairs: number; heldOutAccuracy: number | null }> };
   training?: Record<string, unknown>;
   [key: string]: unknown;
 }
