@@ -135,7 +135,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const snapshotId = lineage.snapshot;
   if (!snapshotId) throw new VitrineError(`Model ${parent.id} has no snapshot in its lineage: cannot say what its child was trained on`);
   const snap = o.store.snapshots.get(snapshotId);
-  const runDir = path.join(o.dataDir, 'runs', `finetune-${method}-${set.id}-from-${parent.id}`);
+  // Mixing the snapshot in is another run: its checkpoint must not resume one made without it.
+  const runDir = path.join(o.dataDir, 'runs', `finetune-${method}${o.withSnapshot ? '+snapshot' : ''}-${set.id}-from-${parent.id}`);
   if (o.fresh) await rm(runDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true });
   const args = ['--init', parentDir, '--pairs', o.setDir, '--out', runDir, '--method', method];

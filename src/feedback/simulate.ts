@@ -45,6 +45,8 @@ export interface SimulateOptions {
   /** Share of choices made at random (people are not consistent). */
   noise?: number;
   finetuneSteps?: number;
+  /** Fine-tune on the parent's snapshot as well (finetune.py --snapshot: against forgetting). */
+  withSnapshot?: boolean;
   rewardEpochs?: number;
   /** Held-out prompts and seeds of the final head-to-head. */
   headToHeadPrompts?: number;
@@ -292,7 +294,8 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const ftStarted = performance.now();
   const ft = await finetune({
     dataDir: o.dataDir, store: o.store, setDir: set.path, init: parentDir, method: 'dpo',
-    overrides: o.finetuneSteps ? { steps: String(o.finetuneSteps) } : {}, onEvent: (e) => o.onEvent?.('finetune', e),
+    overrides: o.finetuneSteps ? { steps: String(o.finetuneSteps) } : {}, withSnapshot: o.withSnapshot,
+    onEvent: (e) => o.onEvent?.('finetune', e),
   });
   if (ft.status !== 'trained') throw new VitrineError('Fine-tuning stopped before the end');
   const ftSeconds = (performance.now() - ftStarted) / 1000;
