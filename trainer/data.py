@@ -143,7 +143,6 @@ class CaptionTable:
     probability `word_drop` (never all of them), the words left keep their order."""
 
     def __init__(self, captions: list[list[str]], encode, device: torch.device):
-        self.empty = torch.tensor(encode(""), dtype=torch.long, device=device)
         rows, first, count = [encode("")], [], []
         for caps in captions:
             first.append(len(rows))
@@ -171,7 +170,7 @@ class CaptionTable:
             order = torch.argsort(pos + drop.long() * width, dim=1)
             ids = torch.where(drop, torch.zeros_like(ids), ids).gather(1, order)
         unconditional = torch.rand(n, 1, generator=gen, device=dev) < dropout
-        return torch.where(unconditional, self.empty.expand(n, width), ids)
+        return torch.where(unconditional, self.ids[0].expand(n, width), ids)
 
 
 def all_captions(paths: list[str]) -> Iterator[str]:
