@@ -71,6 +71,11 @@ describe('the committed default model', () => {
     const fp32 = await loadModel(DEFAULT_MODEL_DIR, 1, 'fp32');
     expect(pooled.pool?.workers).toBe(2);
     expect(single.pool).toBeNull();
+    // A pooled model runs every call on its threads and holds no denoiser session of its own;
+    // its threads say what a session here would have said of the graph's caption input.
+    expect(pooled.denoiser).toBe(pooled.pool);
+    expect(single.trimsPadding).toBe(true);
+    expect(pooled.trimsPadding).toBe(single.trimsPadding);
     const a = await imaginePixels(pooled, 'imagine a red apple', { seed: 5 });
     const b = await imaginePixels(single, 'imagine a red apple', { seed: 5 });
     const c = await imaginePixels(fp32, 'imagine a red apple', { seed: 5 });

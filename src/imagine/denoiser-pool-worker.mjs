@@ -15,7 +15,9 @@ parentPort.on('message', async (m) => {
   try {
     const session = await ready;
     if (m.type === 'ready') {
-      parentPort.postMessage({ id: m.id });
+      // What loadModel would otherwise read from a session of its own: does the graph take any number of caption tokens?
+      const ids = session.inputMetadata.find((i) => i.name === 'ids');
+      parentPort.postMessage({ id: m.id, trimsPadding: !!ids && ids.isTensor && typeof ids.shape[1] === 'string' });
       return;
     }
     const feeds = {};

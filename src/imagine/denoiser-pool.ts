@@ -16,8 +16,15 @@ import * as ort from 'onnxruntime-node';
 
 const WORKER = new URL('./denoiser-pool-worker.mjs', import.meta.url);
 
+interface Reply {
+  data: Float32Array;
+  dims: number[];
+  /** The 'ready' reply: whether the graph takes any number of caption tokens. */
+  trimsPadding?: boolean;
+}
+
 interface Pending {
-  resolve: (v: { data: Float32Array; dims: number[] }) => void;
+  resolve: (v: Reply) => void;
   reject: (e: Error) => void;
 }
 
@@ -39,12 +46,12 @@ export class DenoiserPool {
       const worker = new Worker(WORKER, { workerData: { file, threads: threadsEach } });
       worker.unref(); // an idle pool does not keep the process alive; a call in flight does (ref below)
       const lane: Lane = { worker, pending: new Map() };
-      worker.on('message', (m: { id: number; data?: Float32Array; dims?: number[]; error?: string }) => {
+      worker.on('message', (m: { id: number; data?: Float32Array; dims?: number[]; trimsPadding?: boolean; error?: string }) => {
         const p = lane.pending.get(m.id);
         if (!p) return;
         lane.pending.delete(m.id);
         if (m.error !== undefined) p.reject(new Error(`denoiser thread: ${m.error}`));
-        else p.resolve({ data: m.data!, dims: m.dims! });
+        else p.resolve({ data: m.data!, dims: m.dims!, trimsPadding: m.trimsPadding });
       });
       worker.on('error', (e) => this.fail(lane, e));
       worker.on('exit', (code) => this.fail(lane, new Error(`a denoiser thread ended (exit code ${code})`)));
@@ -56,13 +63,17 @@ export class DenoiserPool {
   static async open(file: string, workers: number, threadsEach: number): Promise<DenoiserPool> {
     const pool = new DenoiserPool(file, workers, threadsEach);
     try {
-      await Promise.all(pool.lanes.map((l) => pool.call(l, { type: 'ready' }, [])));
+      const ready = await Promise.all(pool.lanes.map((l) => pool.call(l, { type: 'ready' }, [])));
+      pool.trimsPadding = ready[0]?.trimsPadding === true;
     } catch (e) {
       await pool.close();
       throw e;
     }
     return pool;
   }
+
+  /** Whether the graph takes any number of caption tokens (sampler.ts trimPadding), as its sessions say. */
+  trimsPadding = false;
 
   get workers(): number {
     return this.lanes.length;
@@ -77,12 +88,12 @@ export class DenoiserPool {
     lane.pending.clear();
   }
 
-  private call(lane: Lane, msg: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<{ data: Float32Array; dims: number[] }> {
+  private call(lane: Lane, msg: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<Reply> {
     if (this.closed) return Promise.reject(new Error('the denoiser pool is closed'));
     if (this.broken) return Promise.reject(this.broken);
     const id = ++this.next;
     if (this.inflight.size === 0) for (const l of this.lanes) l.worker.ref();
-    const p = new Promise<{ data: Float32Array; dims: number[] }>((resolve, reject) => {
+    const p = new Promise<Reply>((resolve, reject) => {
       lane.pending.set(id, { resolve, reject });
       lane.worker.postMessage({ ...msg, id }, transfer);
     });

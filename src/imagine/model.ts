@@ -58,17 +58,23 @@ export interface ModelCard {
   [key: string]: unknown;
 }
 
+/** One call of the denoiser network: an ONNX Runtime session, or a DenoiserPool (the same outputs). */
+export interface Denoiser {
+  run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>>;
+}
+
 export interface LoadedModel {
   card: ModelCard;
   dir: string;
   tokenizer: Tokenizer;
   encoder: ort.InferenceSession;
-  denoiser: ort.InferenceSession;
+  /** What runs the denoiser: the pool of threads where there is one (then no session of its own here), else one session. */
+  denoiser: Denoiser;
   /** Which denoiser runs. */
   precision: Precision;
   /** Whether the denoiser takes any number of caption tokens: then the padding after the longest caption is not fed. */
   trimsPadding: boolean;
-  /** The denoiser on several threads (denoiser-pool.ts), or null: `denoiser` runs every call. */
+  /** The denoiser on several threads (denoiser-pool.ts; the same object as `denoiser`), or null. */
   pool: DenoiserPool | null;
 }
 
@@ -168,14 +174,20 @@ export async function loadModel(dir: string, threads = availableParallelism(), p
         graphOptimizationLevel: 'all',
       };
       const file = await denoiserFile(dir, card, used);
-      const [tokenizer, encoder, denoiser, pool] = await Promise.all([
+      // With a pool, the denoiser's weights live in its threads only: a session here as well
+      // would hold a third copy of them for nothing.
+      const [tokenizer, encoder, denoiser] = await Promise.all([
         Tokenizer.load(path.join(dir, card.files.tokenizer)),
         ort.InferenceSession.create(path.join(dir, card.files.encoder), opts),
-        ort.InferenceSession.create(file, opts),
-        useLanes > 1 ? DenoiserPool.open(file, useLanes, Math.max(1, Math.floor(threads / useLanes))) : null,
+        useLanes > 1 ? DenoiserPool.open(file, useLanes, Math.max(1, Math.floor(threads / useLanes))) : ort.InferenceSession.create(file, opts),
       ]);
-      const ids = denoiser.inputMetadata.find((m) => m.name === 'ids');
-      const trimsPadding = !!ids && ids.isTensor && typeof ids.shape[1] === 'string';
+      let trimsPadding: boolean;
+      if (denoiser instanceof DenoiserPool) trimsPadding = denoiser.trimsPadding;
+      else {
+        const ids = denoiser.inputMetadata.find((m) => m.name === 'ids');
+        trimsPadding = !!ids && ids.isTensor && typeof ids.shape[1] === 'string';
+      }
+      const pool = denoiser instanceof DenoiserPool ? denoiser : null;
       return { card, dir, tokenizer, encoder, denoiser, precision: used, trimsPadding, pool };
     })();
     p.catch(() => loaded.delete(key));
@@ -191,9 +203,9 @@ export async function unloadModels(): Promise<void> {
   for (const p of all) {
     try {
       const m = await p;
-      await m.pool?.close();
       await m.encoder.release();
-      await m.denoiser.release();
+      if (m.pool) await m.pool.close();
+      else await (m.denoiser as ort.InferenceSession).release();
     } catch {
       // a model that failed to load has nothing to release
     }

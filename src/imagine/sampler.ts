@@ -58,11 +58,6 @@ export function dpm2mWeight(tPrev: number, t0: number, t1: number): number {
   return 1 / (2 * r);
 }
 
-/** What runs a denoiser call: the model's pool of threads where it has one, else its session. */
-function denoiserOf(m: LoadedModel): { run(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> } {
-  return m.pool ?? m.denoiser;
-}
-
 /** Evaluations of the denoiser a sampler needs for `steps` steps. */
 export function evaluations(steps: number, method: SamplerMethod): number {
   return method === 'heun' ? 2 * steps - 1 : steps;
@@ -153,7 +148,7 @@ export async function sample(model: LoadedModel, cond: Conditioning, noise: Floa
       xin.set(x, 0);
       xin.set(x, n * per);
     }
-    const out = await denoiserOf(model).run({
+    const out = await model.denoiser.run({
       ...(pair ? both : captioned),
       x: new ort.Tensor('float32', xin, [rows, 3, S, S]),
       t: new ort.Tensor('float32', new Float32Array(rows).fill(t), [rows]),
