@@ -47,6 +47,8 @@ export interface SimulateOptions {
   finetuneSteps?: number;
   /** Fine-tune on the parent's snapshot as well (finetune.py --snapshot: against forgetting). */
   withSnapshot?: boolean;
+  /** How the child learns from the pairs (default dpo; rwr: the flow loss on the chosen images). */
+  method?: 'dpo' | 'rwr';
   rewardEpochs?: number;
   /** Held-out prompts and seeds of the final head-to-head. */
   headToHeadPrompts?: number;
@@ -182,7 +184,7 @@ export interface SimulationReport {
   };
   /** The judge of the product's comparison: a reward model that learnt from the held-out pairs only. */
   judge: { id: string; accuracyOnTrainPairs: number | null };
-  child: { id: string; seconds: number };
+  child: { id: string; seconds: number; method: 'dpo' | 'rwr'; withSnapshot: boolean };
   comparison: Comparison;
   promoted: boolean;
   promotionRefusal: string | null;
@@ -293,7 +295,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   say('Fine-tuning the next model …');
   const ftStarted = performance.now();
   const ft = await finetune({
-    dataDir: o.dataDir, store: o.store, setDir: set.path, init: parentDir, method: 'dpo',
+    dataDir: o.dataDir, store: o.store, setDir: set.path, init: parentDir, method: o.method ?? 'dpo',
     overrides: o.finetuneSteps ? { steps: String(o.finetuneSteps) } : {}, withSnapshot: o.withSnapshot,
     onEvent: (e) => o.onEvent?.('finetune', e),
   });
@@ -356,7 +358,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
       byTaste: byTasteAccuracy, seconds: rewardSeconds,
     },
     judge: { id: judgeModel.id, accuracyOnTrainPairs: judgeModel.card.metrics?.heldOutAccuracy ?? null },
-    child: { id: ft.model.id, seconds: ftSeconds },
+    child: { id: ft.model.id, seconds: ftSeconds, method: o.method ?? 'dpo', withSnapshot: o.withSnapshot === true },
     comparison,
     promoted: !refusal,
     promotionRefusal: refusal,
@@ -410,7 +412,7 @@ export function reportMarkdown(r: SimulationReport): string {
     `| prompt faithfulness (judge top-5, held-out prompts) | parent ${p(r.faithfulness.parent)} → child ${p(r.faithfulness.child)} | up |`,
     `| product's comparison (judge ${r.judge.id}, learnt from held-out pairs; its accuracy on the training pairs ${p(r.judge.accuracyOnTrainPairs)}) | child takes ${p(r.comparison.winRate)} of ${r.comparison.pairs} pairs, p = ${r.comparison.pValue.toFixed(4)} | wins to be promoted |`,
     '',
-    `Parent ${r.parent} → child ${r.child.id} (Diffusion-DPO, ${r.child.seconds.toFixed(0)} s), feedback set ${r.feedbackSet.id} (${r.feedbackSet.pairs} pairs, ${r.feedbackSet.heldOut} held out, ${r.feedbackSet.accounts} accounts; pairs from the account without consent: ${r.feedbackSet.nonConsentingAccountsInSet}), reward model ${r.reward.id} (${r.reward.seconds.toFixed(0)} s).`,
+    `Parent ${r.parent} → child ${r.child.id} (${r.child.method === 'rwr' ? 'reward-weighted regression on the chosen images' : 'Diffusion-DPO'}${r.child.withSnapshot ? ' and the parent\'s snapshot' : ''}, ${r.child.seconds.toFixed(0)} s), feedback set ${r.feedbackSet.id} (${r.feedbackSet.pairs} pairs, ${r.feedbackSet.heldOut} held out, ${r.feedbackSet.accounts} accounts; pairs from the account without consent: ${r.feedbackSet.nonConsentingAccountsInSet}), reward model ${r.reward.id} (${r.reward.seconds.toFixed(0)} s).`,
     r.promoted ? `The child won its comparison and was promoted.` : `The child was not promoted: ${r.promotionRefusal}`,
     '',
     `Mean taste values (parent → child): ${TASTES.map((t) => `${t} ${r.tasteMeans[t].parent.toFixed(4)} → ${r.tasteMeans[t].child.toFixed(4)}`).join(', ')}.`,
