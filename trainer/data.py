@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import tarfile
 from dataclasses import dataclass
 from typing import Iterator
@@ -123,15 +122,6 @@ class Corpus:
 
     def __len__(self) -> int:
         return len(self.keys)
-
-
-def augment_caption(text: str, rng: random.Random, word_drop: float) -> str:
-    """Captions as people will not write them: some words dropped, so a short prompt still lands."""
-    if word_drop <= 0 or rng.random() >= 0.5:
-        return text
-    ws = text.split()
-    kept = [w for w in ws if rng.random() >= word_drop]
-    return " ".join(kept) if kept else text
 
 
 class CaptionTable:

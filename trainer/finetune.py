@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import flow  # noqa: E402
 from config import _check, load_config  # noqa: E402
-from data import Corpus, SnapshotError, augment_caption, box_resize, shard_paths, snapshot_id  # noqa: E402
+from data import CaptionTable, Corpus, SnapshotError, box_resize, shard_paths, snapshot_id  # noqa: E402
 from export import load_exported  # noqa: E402
 from model import TextToImage, count_params  # noqa: E402
 from plots import loss_plot_png, sample_grid_png  # noqa: E402
@@ -207,6 +207,8 @@ class Finetuner:
                                  f"{self.snapshot_id}; give that snapshot or none")
             self.snapshot_id = self.mixed_snapshot = sid
             self.corpus = Corpus(paths, self.mcfg.image_size)
+            # Drawn as train.py draws them (tokens dropped on the table), on the CPU with self.gen.
+            self.snapshot_captions = CaptionTable(self.corpus.captions, self.tok.encode, torch.device("cpu"))
         emit("data", pairs=len(self.set.prompts), train=len(self.train_idx), heldout=len(self.heldout_idx),
              images=len(self.set.images), snapshotItems=len(self.corpus) if self.corpus else 0,
              seconds=round(time.time() - t0, 2))
@@ -347,11 +349,9 @@ class Finetuner:
         """The parent's own objective on a batch of its snapshot (captions augmented as it was trained)."""
         c, pc = self.corpus, self.parent_cfg
         assert c is not None
-        idx = self.rng.integers(0, len(c), self.cfg.snapshot_batch)
-        texts = ["" if self.crng.random() < pc.caption_dropout
-                 else augment_caption(self.crng.choice(c.captions[i]), self.crng, pc.word_drop) for i in idx]
-        x = torch.from_numpy(c.images[idx]).to(self.device)
-        ids = torch.tensor([self.tok.encode(t) for t in texts], dtype=torch.long, device=self.device)
+        idx = torch.randint(0, len(c), (self.cfg.snapshot_batch,), generator=self.gen)
+        ids = self.snapshot_captions.draw(idx, self.gen, pc.caption_dropout, pc.word_drop).to(self.device)
+        x = torch.from_numpy(c.images[idx.numpy()]).to(self.device)
         if self.cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
 

@@ -139,19 +139,21 @@ class FinetuneTest(unittest.TestCase):
         self.assertGreater(len(moved), len(got) // 2)
 
     def test_an_interrupted_run_resumes_to_the_same_weights(self) -> None:
+        # With the snapshot mixed in: its items and captions come from the generator the checkpoint saves.
+        snap = ("--snapshot", self.snap)
         straight = os.path.join(self.tmp.name, "straight")
-        rc, _, err = finetune(self.parent, self.pairs, straight, *SHORT)
+        rc, _, err = finetune(self.parent, self.pairs, straight, *SHORT, *snap)
         self.assertEqual(rc, 0, err[-3000:])
         resumed = os.path.join(self.tmp.name, "resumed")
-        rc, first, err = finetune(self.parent, self.pairs, resumed, *SHORT, "--stop-after", "2")
+        rc, first, err = finetune(self.parent, self.pairs, resumed, *SHORT, *snap, "--stop-after", "2")
         self.assertEqual(rc, 3, err[-3000:])
         self.assertEqual(first[-1], {"event": "stopped", "step": 2, "steps": 4})
         self.assertFalse(os.path.exists(os.path.join(resumed, "final.pt")))
         # Another beta would make a different run of the same name: refused, naming the key.
-        rc, _, err = finetune(self.parent, self.pairs, resumed, *SHORT, "--set", "beta=50")
+        rc, _, err = finetune(self.parent, self.pairs, resumed, *SHORT, *snap, "--set", "beta=50")
         self.assertNotEqual(rc, 0)
         self.assertIn("beta changed", err)
-        rc, second, err = finetune(self.parent, self.pairs, resumed, *SHORT)
+        rc, second, err = finetune(self.parent, self.pairs, resumed, *SHORT, *snap)
         self.assertEqual(rc, 0, err[-3000:])
         start = next(e for e in second if e["event"] == "start")
         self.assertTrue(start["resumed"])
