@@ -146,11 +146,11 @@ export function table(rows: (string | number)[][]): string {
 }
 
 /** `--set KEY=VALUE` options as a record (trainer config overrides). */
-export function setOverrides(kvs: readonly string[] | undefined): Record<string, string> {
+export function setOverrides(kvs: readonly string[] | undefined, flag = '--set'): Record<string, string> {
   const overrides: Record<string, string> = {};
   for (const kv of kvs ?? []) {
     const i = kv.indexOf('=');
-    if (i <= 0) throw new UsageError(`--set needs KEY=VALUE, got "${kv}"`);
+    if (i <= 0) throw new UsageError(`${flag} needs KEY=VALUE, got "${kv}"`);
     overrides[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return overrides;

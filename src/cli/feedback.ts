@@ -248,7 +248,7 @@ ${COMMON_HELP}`,
 export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'prove the feedback loop: simulated people with hidden tastes use the API, then the loop runs and they judge',
-  usage: `vitrine simulate [--model MODEL] [--users N] [--rounds N] [--steps N] [--finetune-steps N] [--method dpo|rwr] [--with-snapshot] [--reward-epochs N] [--prompts N] [--seed N] [--out DIR] [--json]
+  usage: `vitrine simulate [--model MODEL] [--users N] [--rounds N] [--steps N] [--finetune-steps N] [--finetune-set KEY=VALUE]... [--method dpo|rwr] [--with-snapshot] [--reward-epochs N] [--prompts N] [--seed N] [--out DIR] [--json]
 
 Starts the imagine service on a loopback port with MODEL (default: the model
 in use) as the parent, and N
@@ -257,8 +257,8 @@ evaluation judge sees it, warm colours, vivid colours; one more person never
 accepts the feedback terms) imagine, pick and reject over the real HTTP API
 for --rounds rounds (default 60). Then: feedback set, reward model, child
 (--method dpo: Diffusion-DPO, the default; rwr: the flow loss on the chosen
-images, weighted; --with-snapshot: also trained on the parent's snapshot,
-against forgetting), comparison with the parent (promoted if it wins), and a head-to-head
+images, weighted; --finetune-set KEY=VALUE: a FinetuneConfig value such as
+lr; --with-snapshot: also trained on the parent's snapshot, against forgetting), comparison with the parent (promoted if it wins), and a head-to-head
 on held-out prompts judged by the same people. Writes report.md and report.json
 to --out (default DATA/simulate/<time>/). Needs the snapshot of the model in
 use in this store: run \`vitrine start --no-serve\` first on a new data folder.
@@ -268,10 +268,11 @@ ${COMMON_HELP}`,
     const { values, positionals } = parse(argv, {
       users: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' }, 'finetune-steps': { type: 'string' },
       'with-snapshot': { type: 'boolean' }, 'reward-epochs': { type: 'string' }, prompts: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' },
-      method: { type: 'string', default: 'dpo' },
+      method: { type: 'string', default: 'dpo' }, 'finetune-set': { type: 'string', multiple: true, default: [] },
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (values.method !== 'dpo' && values.method !== 'rwr') throw new UsageError(`--method must be dpo or rwr, got "${values.method}"`);
+    const finetuneOverrides = setOverrides(values['finetune-set'], '--finetune-set');
     const num = (v: string | undefined, name: string, max: number) => (v === undefined ? undefined : intOption(v, name, 1, 1, max));
     const ctx = openContext(values);
     const say = (s: string) => !ctx.json && process.stderr.write(`${s}\n`);
@@ -280,7 +281,7 @@ ${COMMON_HELP}`,
       const r = await simulate({
         store: ctx.store, dataDir: ctx.dataDir, model: values.model, users: num(values.users, 'users', 100), rounds: num(values.rounds, 'rounds', 10000),
         steps: num(values.steps, 'steps', 100), finetuneSteps: num(values['finetune-steps'], 'finetune-steps', 100000),
-        withSnapshot: values['with-snapshot'] === true, method: values.method, rewardEpochs: num(values['reward-epochs'], 'reward-epochs', 10000), headToHeadPrompts: num(values.prompts, 'prompts', 1000),
+        withSnapshot: values['with-snapshot'] === true, method: values.method, finetuneOverrides, rewardEpochs: num(values['reward-epochs'], 'reward-epochs', 10000), headToHeadPrompts: num(values.prompts, 'prompts', 1000),
         seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 1, 0, 2 ** 31), say,
         onEvent: (stage, e) => (bars.get(stage) ?? bars.set(stage, printer(ctx, stage)).get(stage)!)(e),
       });

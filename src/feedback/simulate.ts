@@ -45,6 +45,8 @@ export interface SimulateOptions {
   /** Share of choices made at random (people are not consistent). */
   noise?: number;
   finetuneSteps?: number;
+  /** More FinetuneConfig values for the child (lr, beta, batch_size …), as `vitrine finetune --set` takes them. */
+  finetuneOverrides?: Record<string, string>;
   /** Fine-tune on the parent's snapshot as well (finetune.py --snapshot: against forgetting). */
   withSnapshot?: boolean;
   /** How the child learns from the pairs (default dpo; rwr: the flow loss on the chosen images). */
@@ -184,7 +186,7 @@ export interface SimulationReport {
   };
   /** The judge of the product's comparison: a reward model that learnt from the held-out pairs only. */
   judge: { id: string; accuracyOnTrainPairs: number | null };
-  child: { id: string; seconds: number; method: 'dpo' | 'rwr'; withSnapshot: boolean };
+  child: { id: string; seconds: number; method: 'dpo' | 'rwr'; withSnapshot: boolean; overrides: Record<string, string> };
   comparison: Comparison;
   promoted: boolean;
   promotionRefusal: string | null;
@@ -296,7 +298,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const ftStarted = performance.now();
   const ft = await finetune({
     dataDir: o.dataDir, store: o.store, setDir: set.path, init: parentDir, method: o.method ?? 'dpo',
-    overrides: o.finetuneSteps ? { steps: String(o.finetuneSteps) } : {}, withSnapshot: o.withSnapshot,
+    overrides: { ...o.finetuneOverrides, ...(o.finetuneSteps ? { steps: String(o.finetuneSteps) } : {}) }, withSnapshot: o.withSnapshot,
     onEvent: (e) => o.onEvent?.('finetune', e),
   });
   if (ft.status !== 'trained') throw new VitrineError('Fine-tuning stopped before the end');
@@ -358,7 +360,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
       byTaste: byTasteAccuracy, seconds: rewardSeconds,
     },
     judge: { id: judgeModel.id, accuracyOnTrainPairs: judgeModel.card.metrics?.heldOutAccuracy ?? null },
-    child: { id: ft.model.id, seconds: ftSeconds, method: o.method ?? 'dpo', withSnapshot: o.withSnapshot === true },
+    child: { id: ft.model.id, seconds: ftSeconds, method: o.method ?? 'dpo', withSnapshot: o.withSnapshot === true, overrides: { ...o.finetuneOverrides } },
     comparison,
     promoted: !refusal,
     promotionRefusal: refusal,
@@ -412,7 +414,7 @@ export function reportMarkdown(r: SimulationReport): string {
     `| prompt faithfulness (judge top-5, held-out prompts) | parent ${p(r.faithfulness.parent)} → child ${p(r.faithfulness.child)} | up |`,
     `| product's comparison (judge ${r.judge.id}, learnt from held-out pairs; its accuracy on the training pairs ${p(r.judge.accuracyOnTrainPairs)}) | child takes ${p(r.comparison.winRate)} of ${r.comparison.pairs} pairs, p = ${r.comparison.pValue.toFixed(4)} | wins to be promoted |`,
     '',
-    `Parent ${r.parent} → child ${r.child.id} (${r.child.method === 'rwr' ? 'reward-weighted regression on the chosen images' : 'Diffusion-DPO'}${r.child.withSnapshot ? ' and the parent\'s snapshot' : ''}, ${r.child.seconds.toFixed(0)} s), feedback set ${r.feedbackSet.id} (${r.feedbackSet.pairs} pairs, ${r.feedbackSet.heldOut} held out, ${r.feedbackSet.accounts} accounts; pairs from the account without consent: ${r.feedbackSet.nonConsentingAccountsInSet}), reward model ${r.reward.id} (${r.reward.seconds.toFixed(0)} s).`,
+    `Parent ${r.parent} → child ${r.child.id} (${r.child.method === 'rwr' ? 'reward-weighted regression on the chosen images' : 'Diffusion-DPO'}${r.child.withSnapshot ? ' and the parent\'s snapshot' : ''}${Object.keys(r.child.overrides ?? {}).length ? `, ${Object.entries(r.child.overrides).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}, ${r.child.seconds.toFixed(0)} s), feedback set ${r.feedbackSet.id} (${r.feedbackSet.pairs} pairs, ${r.feedbackSet.heldOut} held out, ${r.feedbackSet.accounts} accounts; pairs from the account without consent: ${r.feedbackSet.nonConsentingAccountsInSet}), reward model ${r.reward.id} (${r.reward.seconds.toFixed(0)} s).`,
     r.promoted ? `The child won its comparison and was promoted.` : `The child was not promoted: ${r.promotionRefusal}`,
     '',
     `Mean taste values (parent → child): ${TASTES.map((t) => `${t} ${r.tasteMeans[t].parent.toFixed(4)} → ${r.tasteMeans[t].child.toFixed(4)}`).join(', ')}.`,
