@@ -258,8 +258,9 @@ accepts the feedback terms) imagine, pick and reject over the real HTTP API
 for --rounds rounds (default 60). Then: feedback set, reward model, child
 (--method dpo: Diffusion-DPO, the default; rwr: the flow loss on the chosen
 images, weighted; --finetune-set KEY=VALUE: a FinetuneConfig value such as
-lr; --with-snapshot: also trained on the parent's snapshot, against forgetting), comparison with the parent (promoted if it wins), and a head-to-head
-on held-out prompts judged by the same people. Writes report.md and report.json
+lr; --with-snapshot: also trained on the parent's snapshot, against
+forgetting), comparison with the parent (promoted if it wins), and a
+head-to-head on held-out prompts judged by the same people. Writes report.md and report.json
 to --out (default DATA/simulate/<time>/). Needs the snapshot of the model in
 use in this store: run \`vitrine start --no-serve\` first on a new data folder.
 

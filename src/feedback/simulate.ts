@@ -296,8 +296,9 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   say(`  ${judgeModel.id}: accuracy on the training pairs ${judgeModel.card.metrics?.heldOutAccuracy}`);
   say('Fine-tuning the next model …');
   const ftStarted = performance.now();
+  const method = o.method ?? 'dpo';
   const ft = await finetune({
-    dataDir: o.dataDir, store: o.store, setDir: set.path, init: parentDir, method: o.method ?? 'dpo',
+    dataDir: o.dataDir, store: o.store, setDir: set.path, init: parentDir, method,
     overrides: { ...o.finetuneOverrides, ...(o.finetuneSteps ? { steps: String(o.finetuneSteps) } : {}) }, withSnapshot: o.withSnapshot,
     onEvent: (e) => o.onEvent?.('finetune', e),
   });
@@ -360,7 +361,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
       byTaste: byTasteAccuracy, seconds: rewardSeconds,
     },
     judge: { id: judgeModel.id, accuracyOnTrainPairs: judgeModel.card.metrics?.heldOutAccuracy ?? null },
-    child: { id: ft.model.id, seconds: ftSeconds, method: o.method ?? 'dpo', withSnapshot: o.withSnapshot === true, overrides: { ...o.finetuneOverrides } },
+    child: { id: ft.model.id, seconds: ftSeconds, method, withSnapshot: o.withSnapshot === true, overrides: { ...o.finetuneOverrides } },
     comparison,
     promoted: !refusal,
     promotionRefusal: refusal,
@@ -398,6 +399,13 @@ async function heldOutAccuracyByTaste(rewardDir: string, setDir: string, tasteOf
   return Object.fromEntries(TASTES.map((t) => [t, { pairs: wins[t].length, accuracy: wins[t].length ? mean(wins[t]) : null }])) as Record<Taste, { pairs: number; accuracy: number | null }>;
 }
 
+/** How the child was made, in words: "Diffusion-DPO and the parent's snapshot, lr=0.0001". */
+function childRecipe(c: SimulationReport['child']): string {
+  const how = c.method === 'rwr' ? 'reward-weighted regression on the chosen images' : 'Diffusion-DPO';
+  const values = Object.entries(c.overrides).map(([k, v]) => `${k}=${v}`);
+  return `${how}${c.withSnapshot ? " and the parent's snapshot" : ''}${values.length ? `, ${values.join(' ')}` : ''}`;
+}
+
 export function reportMarkdown(r: SimulationReport): string {
   const p = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(1)}%`);
   return [
@@ -414,7 +422,7 @@ export function reportMarkdown(r: SimulationReport): string {
     `| prompt faithfulness (judge top-5, held-out prompts) | parent ${p(r.faithfulness.parent)} → child ${p(r.faithfulness.child)} | up |`,
     `| product's comparison (judge ${r.judge.id}, learnt from held-out pairs; its accuracy on the training pairs ${p(r.judge.accuracyOnTrainPairs)}) | child takes ${p(r.comparison.winRate)} of ${r.comparison.pairs} pairs, p = ${r.comparison.pValue.toFixed(4)} | wins to be promoted |`,
     '',
-    `Parent ${r.parent} → child ${r.child.id} (${r.child.method === 'rwr' ? 'reward-weighted regression on the chosen images' : 'Diffusion-DPO'}${r.child.withSnapshot ? ' and the parent\'s snapshot' : ''}${Object.keys(r.child.overrides ?? {}).length ? `, ${Object.entries(r.child.overrides).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}, ${r.child.seconds.toFixed(0)} s), feedback set ${r.feedbackSet.id} (${r.feedbackSet.pairs} pairs, ${r.feedbackSet.heldOut} held out, ${r.feedbackSet.accounts} accounts; pairs from the account without consent: ${r.feedbackSet.nonConsentingAccountsInSet}), reward model ${r.reward.id} (${r.reward.seconds.toFixed(0)} s).`,
+    `Parent ${r.parent} → child ${r.child.id} (${childRecipe(r.child)}, ${r.child.seconds.toFixed(0)} s), feedback set ${r.feedbackSet.id} (${r.feedbackSet.pairs} pairs, ${r.feedbackSet.heldOut} held out, ${r.feedbackSet.accounts} accounts; pairs from the account without consent: ${r.feedbackSet.nonConsentingAccountsInSet}), reward model ${r.reward.id} (${r.reward.seconds.toFixed(0)} s).`,
     r.promoted ? `The child won its comparison and was promoted.` : `The child was not promoted: ${r.promotionRefusal}`,
     '',
     `Mean taste values (parent → child): ${TASTES.map((t) => `${t} ${r.tasteMeans[t].parent.toFixed(4)} → ${r.tasteMeans[t].child.toFixed(4)}`).join(', ')}.`,

@@ -15,9 +15,9 @@ parentPort.on('message', async (m) => {
   try {
     const session = await ready;
     if (m.type === 'ready') {
-      // What loadModel would otherwise read from a session of its own: does the graph take any number of caption tokens?
+      // The caption input's metadata, which loadModel would otherwise read from a session of its own.
       const ids = session.inputMetadata.find((i) => i.name === 'ids');
-      parentPort.postMessage({ id: m.id, trimsPadding: !!ids && ids.isTensor && typeof ids.shape[1] === 'string' });
+      parentPort.postMessage({ id: m.id, ids: ids && { name: ids.name, isTensor: ids.isTensor, type: ids.type, shape: ids.shape } });
       return;
     }
     const feeds = {};

@@ -19,8 +19,8 @@ const WORKER = new URL('./denoiser-pool-worker.mjs', import.meta.url);
 interface Reply {
   data: Float32Array;
   dims: number[];
-  /** The 'ready' reply: whether the graph takes any number of caption tokens. */
-  trimsPadding?: boolean;
+  /** The 'ready' reply: the metadata of the graph's caption input. */
+  ids?: ort.InferenceSession.ValueMetadata;
 }
 
 interface Pending {
@@ -46,12 +46,12 @@ export class DenoiserPool {
       const worker = new Worker(WORKER, { workerData: { file, threads: threadsEach } });
       worker.unref(); // an idle pool does not keep the process alive; a call in flight does (ref below)
       const lane: Lane = { worker, pending: new Map() };
-      worker.on('message', (m: { id: number; data?: Float32Array; dims?: number[]; trimsPadding?: boolean; error?: string }) => {
+      worker.on('message', (m: { id: number; data?: Float32Array; dims?: number[]; ids?: ort.InferenceSession.ValueMetadata; error?: string }) => {
         const p = lane.pending.get(m.id);
         if (!p) return;
         lane.pending.delete(m.id);
         if (m.error !== undefined) p.reject(new Error(`denoiser thread: ${m.error}`));
-        else p.resolve({ data: m.data!, dims: m.dims!, trimsPadding: m.trimsPadding });
+        else p.resolve({ data: m.data!, dims: m.dims!, ids: m.ids });
       });
       worker.on('error', (e) => this.fail(lane, e));
       worker.on('exit', (code) => this.fail(lane, new Error(`a denoiser thread ended (exit code ${code})`)));
@@ -64,7 +64,7 @@ export class DenoiserPool {
     const pool = new DenoiserPool(file, workers, threadsEach);
     try {
       const ready = await Promise.all(pool.lanes.map((l) => pool.call(l, { type: 'ready' }, [])));
-      pool.trimsPadding = ready[0]?.trimsPadding === true;
+      pool.idsInput = ready[0]?.ids;
     } catch (e) {
       await pool.close();
       throw e;
@@ -72,8 +72,8 @@ export class DenoiserPool {
     return pool;
   }
 
-  /** Whether the graph takes any number of caption tokens (sampler.ts trimPadding), as its sessions say. */
-  trimsPadding = false;
+  /** The graph's caption input, as its sessions describe it (loadModel reads whether it takes any length). */
+  idsInput: ort.InferenceSession.ValueMetadata | undefined;
 
   get workers(): number {
     return this.lanes.length;

@@ -181,13 +181,9 @@ export async function loadModel(dir: string, threads = availableParallelism(), p
         ort.InferenceSession.create(path.join(dir, card.files.encoder), opts),
         useLanes > 1 ? DenoiserPool.open(file, useLanes, Math.max(1, Math.floor(threads / useLanes))) : ort.InferenceSession.create(file, opts),
       ]);
-      let trimsPadding: boolean;
-      if (denoiser instanceof DenoiserPool) trimsPadding = denoiser.trimsPadding;
-      else {
-        const ids = denoiser.inputMetadata.find((m) => m.name === 'ids');
-        trimsPadding = !!ids && ids.isTensor && typeof ids.shape[1] === 'string';
-      }
       const pool = denoiser instanceof DenoiserPool ? denoiser : null;
+      const ids = pool ? pool.idsInput : (denoiser as ort.InferenceSession).inputMetadata.find((m) => m.name === 'ids');
+      const trimsPadding = !!ids && ids.isTensor && typeof ids.shape[1] === 'string';
       return { card, dir, tokenizer, encoder, denoiser, precision: used, trimsPadding, pool };
     })();
     p.catch(() => loaded.delete(key));
