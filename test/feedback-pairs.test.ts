@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { openStore, FileMediaStore, type FeedbackEvent, type Generation, type Store } from '../src/store/index.ts';
-import { createFeedbackSet, feedbackWithdrawals, pairsOf, pseudonym, splitOf, verdicts } from '../src/feedback/pairs.ts';
+import { createFeedbackSet, feedbackWithdrawals, pairsOf, pseudonym, resolveFeedbackSet, splitOf, verdicts, writeSet } from '../src/feedback/pairs.ts';
+import { consensus } from '../src/feedback/ranked.ts';
 import { signTestP } from '../src/feedback/loop.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'vitrine-pairs-'));
@@ -161,5 +162,46 @@ describe('feedback sets and consent', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('a reward-ranked set derived from a set carries its contributors, so a revocation names it; "latest" is never it', async () => {
+    const { store, dir, media } = await world(['accepted', 'accepted'], [
+      { user: 0, prompt: 1, events: [{ index: 0, kind: 'pick', by: 0 }, { index: 1, kind: 'reject', by: 0 }] },
+      { user: 1, prompt: 2, events: [{ index: 2, kind: 'pick', by: 0 }] },
+    ]);
+    try {
+      const people = await createFeedbackSet({ store, images: media, dataDir: dir });
+      const a = await tinyPng(9001);
+      const b = await tinyPng(9002);
+      const ranked = await writeSet(dir, [{ id: 'pair-r', prompt: 'imagine thing 1', chosen: `images/${a.sha}.png`, rejected: `images/${b.sha}.png`, split: 'train' }], new Map([[a.sha, a.png], [b.sha, b.png]]), {
+        createdAt: '2099-01-01T00:00:00Z', imageSize: 8, heldOut: 0, accounts: people.manifest.accounts, contributors: people.manifest.contributors,
+        models: ['model-test'], generations: 1, rule: 'test', derived: { kind: 'reward-ranked', feedbackSet: people.id, reward: 'reward-test', candidates: 8, groups: 2 },
+      });
+      expect(resolveFeedbackSet(dir, 'latest').id).toBe(people.id);
+      expect(resolveFeedbackSet(dir, ranked.id).id).toBe(ranked.id);
+      store.users.setFeedbackTerms('user-1', false, 't1', '2026-02-01T00:00:00Z');
+      const w = feedbackWithdrawals(store, dir);
+      expect(w.map((x) => x.set).sort()).toEqual([people.id, ranked.id].sort());
+      // (the models named come from their lineage's feedbackSet or rankedSet: test/model.test.ts, simulate)
+      for (const x of w) expect(x).toEqual({ set: x.set, accounts: [pseudonym('user-1')], models: [] });
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('reward-ranked pairs', () => {
+  it('rank by what the accounts agree on: each account standardised, so no scale dominates', () => {
+    // Account 1 scores on a scale 1000× larger; account 2 has no opinion (all equal).
+    const c = consensus([[1, 2, 3, 4], [4000, 3000, 2000, 1000], [5, 5, 5, 5]]);
+    for (const v of c) expect(v).toBeCloseTo(0, 10);
+    const d = consensus([[0, 1, 2, 3], [0, 10, 20, 29]]);
+    expect(d.map((_, i) => i).sort((x, y) => d[y]! - d[x]!)).toEqual([3, 2, 1, 0]);
+    fc.assert(fc.property(fc.array(fc.array(fc.integer({ min: -1e6, max: 1e6 }), { minLength: 5, maxLength: 5 }), { minLength: 1, maxLength: 6 }), fc.double({ min: 0.01, max: 100, noNaN: true }), (scores, k) => {
+      // Rescaling one account's scores changes nothing.
+      const a = consensus(scores);
+      const b = consensus([scores[0]!.map((v) => v * k), ...scores.slice(1)]);
+      a.forEach((v, i) => expect(b[i]!).toBeCloseTo(v, 6));
+    }));
   });
 });

@@ -254,7 +254,7 @@ describe('train → export → imagine', () => {
   it('vitrine simulate runs the whole feedback loop over HTTP, and no pair comes from the account without consent', async () => {
     const out = join(dir, 'simulate');
     const r = await jsonAsync(['simulate', '--model', model.id, '--users', '3', '--rounds', '4', '--steps', '1', '--finetune-steps', '2',
-      '--reward-epochs', '2', '--prompts', '2', '--seed', '7', '--out', out]);
+      '--reward-epochs', '2', '--prompts', '2', '--seed', '7', '--ranked', '2', '--out', out]);
     expect(r.users).toHaveLength(4);
     expect(r.users.filter((u: { consents: boolean }) => !u.consents)).toHaveLength(1);
     expect(r.generations).toBe(16);
@@ -270,6 +270,42 @@ describe('train → export → imagine', () => {
     expect(r.comparison.child).toBe(r.child.id);
     expect(r.headToHead.pairs).toBe(2 * 4 * 3);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('held-out pairwise accuracy');
+
+    // The reward-ranked set: derived from the people's set, training prompts only, their contributors carried.
+    const setDir = join(data, 'feedback', r.feedbackSet.id);
+    const rankedDir = join(data, 'feedback', r.child.ranked.id);
+    const people = JSON.parse(readFileSync(join(setDir, 'feedback-set.json'), 'utf8'));
+    const ranked = JSON.parse(readFileSync(join(rankedDir, 'feedback-set.json'), 'utf8'));
+    expect(ranked.derived).toMatchObject({ kind: 'reward-ranked', feedbackSet: r.feedbackSet.id, reward: r.reward.id, candidates: 2 });
+    expect(ranked.contributors).toEqual(people.contributors);
+    const lines = (dir: string) => readFileSync(join(dir, 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const trainPrompts = new Set(lines(setDir).filter((p) => p.split === 'train').map((p) => p.prompt));
+    const rankedPairs = lines(rankedDir);
+    expect(rankedPairs.length).toBe(r.child.ranked.pairs);
+    for (const p of rankedPairs) {
+      expect(p.split).toBe('train');
+      expect(trainPrompts.has(p.prompt), p.prompt).toBe(true);
+      expect(p.scores[0]).toBeGreaterThan(p.scores[1]);
+    }
+    const card = JSON.parse(readFileSync(join(data, 'models', r.child.id, 'model.json'), 'utf8'));
+    expect(card.lineage).toMatchObject({ feedbackSet: r.feedbackSet.id, rankedSet: ranked.id, parent: model.id });
+    // "latest" is still the people's own set, never the derived one.
+    expect(json(['feedback', 'list']).map((s: { id: string }) => s.id)).toContain(ranked.id);
+
+    // A revocation reaches the derived set and the child trained on it, as it reaches the people's set.
+    const store = openStore(join(data, 'vitrine.db'));
+    try {
+      const u = store.users.byName(r.users[0].name)!;
+      store.users.setFeedbackTerms(u.id, false, 'test', new Date().toISOString());
+    } finally {
+      store.close();
+    }
+    const listed = json(['feedback', 'list']);
+    for (const id of [people.id, ranked.id]) {
+      const row = listed.find((s: { id: string }) => s.id === id);
+      expect(row.revoked.accounts).toHaveLength(1);
+      expect(row.revoked.models).toContain(r.child.id);
+    }
   }, 600_000);
 
   it('imagine refuses bad input with a clear message', () => {

@@ -1,7 +1,7 @@
 """Fine-tunes an exported text-to-image model on a feedback set: the next generator from people's picks.
 
-    /usr/bin/python3 trainer/finetune.py --init MODEL_DIR --pairs SET_DIR --out RUN_DIR [--method dpo|rwr]
-        [--set KEY=VALUE ...] [--snapshot SNAPSHOT_DIR] [--max-seconds N]
+    /usr/bin/python3 trainer/finetune.py --init MODEL_DIR --pairs SET_DIR [--pairs RANKED_SET_DIR] --out RUN_DIR
+        [--method dpo|rwr] [--set KEY=VALUE ...] [--snapshot SNAPSHOT_DIR] [--max-seconds N]
 
 dpo (the default): Diffusion-DPO (Wallace et al. 2023) on rectified flow. The
 policy starts from the parent and a frozen copy of the parent is the reference.
@@ -16,7 +16,8 @@ rwr: the ordinary flow loss on the chosen images, weighted by the pair weight
 --snapshot adds the ordinary flow loss on the parent's snapshot, so what the
 parent knew is not forgotten while it learns the preferences.
 
-The feedback set is docs/formats/feedback-pairs.md. Training uses its `train`
+The feedback set is docs/formats/feedback-pairs.md; a second --pairs adds a set derived from
+it (reward-ranked pairs, src/feedback/ranked.ts). Training uses the `train`
 pairs; the `heldout` pairs are scored before and after (implicit preference
 accuracy and DPO loss against the parent). Interrupted runs resume exactly from
 RUN_DIR/checkpoint.pt as train.py's do, and RUN_DIR ends with what export.py
@@ -128,13 +129,15 @@ FeedbackError = FeedbackSetError
 
 @dataclass
 class FeedbackPairs:
-    id: str
+    id: str  # the set's id; sets read together: their ids joined by "+"
     images: np.ndarray  # (U, 3, S, S) float32 in [-1, 1], every distinct image once
     prompts: list[str]  # per pair, as typed
     chosen: np.ndarray  # (N,) int64 rows of images
     rejected: np.ndarray  # (N,) int64
     weight: np.ndarray  # (N,) float32
     split: np.ndarray  # (N,) str
+    ids: list[str] = dataclasses.field(default_factory=list)  # every set read, in --pairs order
+    derived_from: dict = dataclasses.field(default_factory=dict)  # set id -> the set a derived set was made from
 
     def indices(self, split: str) -> np.ndarray:
         return np.nonzero(self.split == split)[0]
@@ -164,12 +167,37 @@ def read_feedback_set(folder: str, image_size: int) -> FeedbackPairs:
         np.array([index[r["rejected"]] for r in fs.pairs], dtype=np.int64),
         np.array([float(r["weight"]) for r in fs.pairs], dtype=np.float32),
         np.array([r["split"] for r in fs.pairs]),
+        [fs.manifest["id"]],
+        {fs.manifest["id"]: fs.manifest["derived"]["feedbackSet"]} if isinstance(fs.manifest.get("derived"), dict) else {},
+    )
+
+
+def read_feedback_sets(folders: list[str], image_size: int) -> FeedbackPairs:
+    """Several sets as one (a people's set and the reward-ranked set derived from it): the pairs
+    in the order given, every image once per set. A derived set comes with the set it was made
+    from, so a child never learns what a reward model ranked without the people's pairs behind it."""
+    sets = [read_feedback_set(f, image_size) for f in folders]
+    ids = [s.id for s in sets]
+    if len(set(ids)) != len(ids):
+        raise FeedbackError(f"--pairs: the same set given twice ({', '.join(ids)})")
+    derived = {k: v for s in sets for k, v in s.derived_from.items()}
+    for d, src in derived.items():
+        if src not in ids:
+            raise FeedbackError(f"--pairs: {d} was derived from {src}, which is not among the sets given")
+    if len(sets) == 1:
+        return sets[0]
+    offsets = np.cumsum([0] + [len(s.images) for s in sets[:-1]])
+    return FeedbackPairs(
+        "+".join(ids), np.concatenate([s.images for s in sets]), [p for s in sets for p in s.prompts],
+        np.concatenate([s.chosen + o for s, o in zip(sets, offsets)]),
+        np.concatenate([s.rejected + o for s, o in zip(sets, offsets)]),
+        np.concatenate([s.weight for s in sets]), np.concatenate([s.split for s in sets]), ids, derived,
     )
 
 
 # -- the run ------------------------------------------------------------------
 class Finetuner:
-    def __init__(self, cfg: FinetuneConfig, init: str, pairs: str, out: str, snapshot: str | None = None):
+    def __init__(self, cfg: FinetuneConfig, init: str, pairs: str | list[str], out: str, snapshot: str | None = None):
         self.cfg, self.out = cfg, out
         torch.set_num_threads(cfg.threads or max(1, os.cpu_count() or 1))
         self.device = torch.device(cfg.device)
@@ -187,7 +215,7 @@ class Finetuner:
         self.mcfg = parent.cfg
         t0 = time.time()
         try:
-            self.set = read_feedback_set(pairs, self.mcfg.image_size)
+            self.set = read_feedback_sets([pairs] if isinstance(pairs, str) else pairs, self.mcfg.image_size)
         except FeedbackError as e:
             raise SystemExit(str(e)) from None
         self.train_idx = self.set.indices("train")
@@ -515,7 +543,8 @@ class Finetuner:
             "config": self.parent_config_name,
             "configValues": self.parent_values,
             "init": self.parent_id,
-            "feedbackSet": self.set.id,
+            "feedbackSet": next(i for i in self.set.ids if i not in self.set.derived_from),
+            "feedbackSets": self.set.ids,
             "method": self.cfg.method,
             "finetuneConfig": as_dict(self.cfg),
             "snapshotMixed": self.mixed_snapshot,
@@ -539,7 +568,8 @@ class Finetuner:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--init", required=True, metavar="MODEL_DIR", help="the exported model to start from (the parent)")
-    ap.add_argument("--pairs", required=True, metavar="SET_DIR", help="feedback set folder (feedback-set.json, pairs.jsonl, images/)")
+    ap.add_argument("--pairs", required=True, action="append", metavar="SET_DIR",
+                    help="feedback set folder (feedback-set.json, pairs.jsonl, images/); again for a set derived from it")
     ap.add_argument("--out", required=True, help="run folder: checkpoint, metrics, final.pt, training.json")
     ap.add_argument("--method", choices=("dpo", "rwr"), default=None, help="dpo (default) or rwr")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value")

@@ -7,7 +7,8 @@
 import path from 'node:path';
 import { UsageError, VitrineError } from '../core/errors.ts';
 import { readCard, resolveModelDir } from '../imagine/model.ts';
-import { compareModels, finetune, heldOutPrompts, lastComparison, promotionRefusal, recordComparison, resolveReward, trainReward } from '../feedback/loop.ts';
+import { compareModels, finetune, heldOutPrompts, isJudge, lastComparison, listRewards, promotionRefusal, recordComparison, resolveReward, trainReward } from '../feedback/loop.ts';
+import { createRankedSet } from '../feedback/ranked.ts';
 import { createFeedbackSet, feedbackWithdrawals, listFeedbackSets, resolveFeedbackSet } from '../feedback/pairs.ts';
 import { reportMarkdown, simulate, writeReport } from '../feedback/simulate.ts';
 import { FileMediaStore } from '../store/media-files.ts';
@@ -28,8 +29,10 @@ export  writes DATA/feedback/<set id>/ (docs/formats/feedback-pairs.md): the
         feedback-terms choice in force is "accepted", their images at the
         generator's resolution, and a held-out split by prompt. The id is a hash
         of the pairs: the same feedback gives the same set.
-list    the sets, and for each one the accounts that revoked their consent since
-        (with the models made from the set): remake those without them.
+list    the sets (people's own, or reward-ranked pairs derived from one by
+        \`vitrine finetune --ranked\`), and for each one the accounts that revoked
+        their consent since (with the models made from the set): remake those
+        without them.
 
 ${COMMON_HELP}`,
   async run(argv) {
@@ -51,7 +54,10 @@ ${COMMON_HELP}`,
         const report = sets.map((s) => ({ ...s.manifest, path: s.path, revoked: w.find((x) => x.set === s.id) ?? null }));
         out(ctx.json, report, () =>
           report.length
-            ? table([['set', 'created', 'pairs', 'held out', 'accounts', 'revoked since', 'models to remake'], ...report.map((r) => [r.id, r.createdAt, r.pairs, r.heldOut, r.accounts, r.revoked?.accounts.length ?? 0, r.revoked?.models.join(' ') || '-'])])
+            ? table([
+                ['set', 'created', 'from', 'pairs', 'held out', 'accounts', 'revoked since', 'models to remake'],
+                ...report.map((r) => [r.id, r.createdAt, r.derived ? `ranked: ${r.derived.feedbackSet}` : 'people', r.pairs, r.heldOut, r.accounts, r.revoked?.accounts.length ?? 0, r.revoked?.models.join(' ') || '-']),
+              ])
             : 'No feedback set yet: vitrine feedback export',
         );
         return 0;
@@ -125,7 +131,7 @@ ${COMMON_HELP}`,
 export const finetuneCommand: Command = {
   name: 'finetune',
   summary: 'make the next model from people’s preferences (Diffusion-DPO or reward-weighted), with its lineage',
-  usage: `vitrine finetune [--feedback SET] [--init MODEL] [--method dpo|rwr] [--with-snapshot] [--set KEY=VALUE]... [--max-minutes N] [--fresh] [--json]
+  usage: `vitrine finetune [--feedback SET] [--init MODEL] [--method dpo|rwr] [--with-snapshot] [--ranked N [--reward ID]] [--set KEY=VALUE]... [--max-minutes N] [--fresh] [--json]
 
 Fine-tunes MODEL (default: the model in use) on the feedback set's training
 pairs with trainer/finetune.py, exports the child to DATA/models/<id>/ and
@@ -135,6 +141,12 @@ then \`vitrine promote\` it if it won. Run the same command again to resume.
 
   --method dpo|rwr   Diffusion-DPO (default) or reward-weighted regression
   --with-snapshot    also train on the parent's snapshot (against forgetting)
+  --ranked N         also learn from reward-ranked pairs: for each training
+                     prompt of the set, the parent's best and worst of N images
+                     (two seeds) as the reward model ranks them for the set's
+                     accounts together; kept as a derived feedback set
+  --reward ID        the reward model that ranks (default: the newest one that
+                     learnt from this set's training pairs)
   --set KEY=VALUE    a FinetuneConfig value (steps, lr, beta, batch_size …)
 
 ${COMMON_HELP}`,
@@ -142,7 +154,9 @@ ${COMMON_HELP}`,
     const { values, positionals } = parse(argv, {
       feedback: { type: 'string', default: 'latest' }, init: { type: 'string' }, method: { type: 'string', default: 'dpo' },
       'with-snapshot': { type: 'boolean', default: false }, set: { type: 'string', multiple: true, default: [] }, 'max-minutes': { type: 'string' }, fresh: { type: 'boolean', default: false },
+      ranked: { type: 'string' }, reward: { type: 'string' },
     });
+    if (values.reward !== undefined && values.ranked === undefined) throw new UsageError('--reward ranks images for --ranked N: give both');
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (values.method !== 'dpo' && values.method !== 'rwr') throw new UsageError(`--method must be dpo or rwr, got "${values.method}"`);
     const overrides = setOverrides(values.set);
@@ -150,8 +164,21 @@ ${COMMON_HELP}`,
     const abort = abortOnSignals();
     try {
       const set = resolveFeedbackSet(ctx.dataDir, values.feedback ?? 'latest');
+      let rankedSetDir: string | undefined;
+      if (values.ranked !== undefined) {
+        const candidates = intOption(values.ranked, 'ranked', 8, 2, 64);
+        const rewardDir = values.reward ? resolveReward(ctx.dataDir, values.reward) : listRewards(ctx.dataDir).filter((x) => x.card.feedbackSet === set.id && !isJudge(x.card)).pop()?.path;
+        if (!rewardDir) throw new VitrineError(`No reward model learnt from ${set.id} yet: run \`vitrine reward --feedback ${set.id}\` first`);
+        const bar = ctx.progress('ranking');
+        const rs = await createRankedSet({
+          dataDir: ctx.dataDir, setDir: set.path, rewardDir, modelDir: await resolveModelDir(ctx.dataDir, values.init ?? ctx.store.models.active() ?? undefined), candidates,
+          onProgress: (done, total) => bar.update(done, total, ' groups'),
+        });
+        bar.done();
+        rankedSetDir = rs.path;
+      }
       const r = await finetune({
-        dataDir: ctx.dataDir, store: ctx.store, setDir: set.path, init: values.init, method: values.method, overrides,
+        dataDir: ctx.dataDir, store: ctx.store, setDir: set.path, rankedSetDir, init: values.init, method: values.method, overrides,
         withSnapshot: values['with-snapshot'], fresh: values.fresh,
         maxSeconds: values['max-minutes'] === undefined ? undefined : 60 * intOption(values['max-minutes'], 'max-minutes', 0, 1, 100000),
         onEvent: printer(ctx, 'finetune'), signal: abort.signal,
@@ -248,7 +275,7 @@ ${COMMON_HELP}`,
 export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'prove the feedback loop: simulated people with hidden tastes use the API, then the loop runs and they judge',
-  usage: `vitrine simulate [--model MODEL] [--users N] [--rounds N] [--steps N] [--finetune-steps N] [--finetune-set KEY=VALUE]... [--method dpo|rwr] [--with-snapshot] [--reward-epochs N] [--prompts N] [--seed N] [--out DIR] [--json]
+  usage: `vitrine simulate [--model MODEL] [--users N] [--rounds N] [--steps N] [--finetune-steps N] [--finetune-set KEY=VALUE]... [--method dpo|rwr] [--ranked N] [--with-snapshot] [--reward-epochs N] [--prompts N] [--seed N] [--out DIR] [--json]
 
 Starts the imagine service on a loopback port with MODEL (default: the model
 in use) as the parent, and N
@@ -259,7 +286,9 @@ for --rounds rounds (default 60). Then: feedback set, reward model, child
 (--method dpo: Diffusion-DPO, the default; rwr: the flow loss on the chosen
 images, weighted; --finetune-set KEY=VALUE: a FinetuneConfig value such as
 lr; --with-snapshot: also trained on the parent's snapshot, against
-forgetting), comparison with the parent (promoted if it wins), and a
+forgetting; --ranked N: also on reward-ranked pairs, the parent's best and
+worst of N images for each training prompt as the reward model ranks them for
+everyone), comparison with the parent (promoted if it wins), and a
 head-to-head on held-out prompts judged by the same people. Writes report.md and report.json
 to --out (default DATA/simulate/<time>/). Needs the snapshot of the model in
 use in this store: run \`vitrine start --no-serve\` first on a new data folder.
@@ -269,7 +298,7 @@ ${COMMON_HELP}`,
     const { values, positionals } = parse(argv, {
       users: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' }, 'finetune-steps': { type: 'string' },
       'with-snapshot': { type: 'boolean' }, 'reward-epochs': { type: 'string' }, prompts: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' },
-      method: { type: 'string', default: 'dpo' }, 'finetune-set': { type: 'string', multiple: true, default: [] },
+      method: { type: 'string', default: 'dpo' }, 'finetune-set': { type: 'string', multiple: true, default: [] }, ranked: { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (values.method !== 'dpo' && values.method !== 'rwr') throw new UsageError(`--method must be dpo or rwr, got "${values.method}"`);
@@ -282,7 +311,8 @@ ${COMMON_HELP}`,
       const r = await simulate({
         store: ctx.store, dataDir: ctx.dataDir, model: values.model, users: num(values.users, 'users', 100), rounds: num(values.rounds, 'rounds', 10000),
         steps: num(values.steps, 'steps', 100), finetuneSteps: num(values['finetune-steps'], 'finetune-steps', 100000),
-        withSnapshot: values['with-snapshot'] === true, method: values.method, finetuneOverrides, rewardEpochs: num(values['reward-epochs'], 'reward-epochs', 10000), headToHeadPrompts: num(values.prompts, 'prompts', 1000),
+        withSnapshot: values['with-snapshot'] === true, method: values.method, finetuneOverrides,
+        rankedCandidates: values.ranked === undefined ? undefined : intOption(values.ranked, 'ranked', 8, 2, 64), rewardEpochs: num(values['reward-epochs'], 'reward-epochs', 10000), headToHeadPrompts: num(values.prompts, 'prompts', 1000),
         seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 1, 0, 2 ** 31), say,
         onEvent: (stage, e) => (bars.get(stage) ?? bars.set(stage, printer(ctx, stage)).get(stage)!)(e),
       });

@@ -104,6 +104,8 @@ export interface FinetuneOptions {
   dataDir: string;
   store: Store;
   setDir: string;
+  /** A reward-ranked set derived from setDir (ranked.ts), learnt from beside the people's pairs. */
+  rankedSetDir?: string;
   /** The parent: a model id, "default", or a folder. */
   init?: string;
   method?: 'dpo' | 'rwr';
@@ -136,10 +138,12 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   if (!snapshotId) throw new VitrineError(`Model ${parent.id} has no snapshot in its lineage: cannot say what its child was trained on`);
   const snap = o.store.snapshots.get(snapshotId);
   // Mixing the snapshot in is another run: its checkpoint must not resume one made without it.
-  const runDir = path.join(o.dataDir, 'runs', `finetune-${method}${o.withSnapshot ? '+snapshot' : ''}-${set.id}-from-${parent.id}`);
+  const ranked = o.rankedSetDir ? readManifest(o.rankedSetDir) : null;
+  if (ranked && ranked.derived?.feedbackSet !== set.id) throw new VitrineError(`${ranked.id} was not derived from ${set.id}: give the ranked set of the same feedback set`);
+  const runDir = path.join(o.dataDir, 'runs', `finetune-${method}${o.withSnapshot ? '+snapshot' : ''}-${set.id}${ranked ? `+${ranked.id}` : ''}-from-${parent.id}`);
   if (o.fresh) await rm(runDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true });
-  const args = ['--init', parentDir, '--pairs', o.setDir, '--out', runDir, '--method', method];
+  const args = ['--init', parentDir, '--pairs', o.setDir, ...(o.rankedSetDir ? ['--pairs', o.rankedSetDir] : []), '--out', runDir, '--method', method];
   for (const [k, v] of Object.entries(o.overrides ?? {})) args.push('--set', `${k}=${v}`);
   if (o.withSnapshot) {
     if (!snap) throw new VitrineError(`--with-snapshot: the parent's snapshot ${snapshotId} is not in this store`);
@@ -158,6 +162,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   }
   const r = await exportAndRegister({ dataDir: o.dataDir, store: o.store, config: `finetune-${method}`, onEvent: o.onEvent }, runDir, snapshotId, lineage.policyVersion ?? snap.policyVersion, {
     feedbackSet: set.id,
+    ...(ranked ? { rankedSet: ranked.id } : {}),
     parent: parent.id,
   });
   return { ...r, runDir, registered: true };

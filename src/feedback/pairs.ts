@@ -52,6 +52,12 @@ export interface FeedbackSetManifest {
   models: string[];
   generations: number;
   rule: string;
+  /**
+   * A derived set (vitrine finetune --ranked): pairs the people did not make themselves but a
+   * reward model that learnt from their set ranked. It carries that set's contributors, so a
+   * revocation reaches it (and the models trained on it) as it reaches the set itself.
+   */
+  derived?: { kind: 'reward-ranked'; feedbackSet: string; reward: string; candidates: number; groups: number };
 }
 
 export interface FeedbackSet {
@@ -205,27 +211,36 @@ export async function createFeedbackSet(o: FeedbackSetOptions): Promise<Feedback
     imageSize = w;
     bytes.set(sha, b);
   }
-  const body = pairs.map((p) => `${JSON.stringify(p)}\n`).join('');
-  const id = `fb-${createHash('sha256').update(body).digest('hex').slice(0, 20)}`;
-  const root = feedbackRoot(o.dataDir);
-  const dir = path.join(root, id);
-  if (existsSync(path.join(dir, 'feedback-set.json'))) return { id, path: dir, manifest: readManifest(dir), created: false };
-  const manifest: FeedbackSetManifest = {
-    format: 'vitrine-feedback-set',
-    version: 1,
-    id,
+  return writeSet(o.dataDir, pairs, bytes, {
     createdAt: (o.now ?? new Date()).toISOString(),
     imageSize,
-    pairs: pairs.length,
     heldOut: pairs.filter((p) => p.split === 'heldout').length,
     accounts: accounts.size,
     contributors: [...accounts].sort(),
     models: [...models].sort(),
     generations: gens.size,
     rule: 'accounts that accepted the feedback terms; pairs from their picks, rejections and keeps within one generation',
-  };
-  // Written aside and renamed into place: a set folder is complete or absent.
-  const tmp = path.join(root, `.tmp-${process.pid}-${Date.now()}`);
+  });
+}
+
+/**
+ * Writes a set folder: DATA/feedback/<id>/ with the images (by sha256), pairs.jsonl and the
+ * manifest, where the id is the hash of pairs.jsonl (the same pairs give the same set, written once).
+ * Written aside and renamed into place: a set folder is complete or absent.
+ */
+export async function writeSet<P extends { split: string }>(
+  dataDir: string,
+  pairs: P[],
+  bytes: Map<string, Buffer>,
+  fields: Omit<FeedbackSetManifest, 'format' | 'version' | 'id' | 'pairs'>,
+): Promise<FeedbackSet> {
+  const body = pairs.map((p) => `${JSON.stringify(p)}\n`).join('');
+  const id = `fb-${createHash('sha256').update(body).digest('hex').slice(0, 20)}`;
+  const root = feedbackRoot(dataDir);
+  const dir = path.join(root, id);
+  if (existsSync(path.join(dir, 'feedback-set.json'))) return { id, path: dir, manifest: readManifest(dir), created: false };
+  const manifest: FeedbackSetManifest = { format: 'vitrine-feedback-set', version: 1, id, pairs: pairs.length, ...fields };
+  const tmp = path.join(root, `.tmp-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`);
   await mkdir(path.join(tmp, 'images'), { recursive: true });
   for (const [sha, b] of bytes) await writeFile(path.join(tmp, 'images', `${sha}.png`), b);
   await writeFile(path.join(tmp, 'pairs.jsonl'), body);
@@ -259,7 +274,8 @@ export function listFeedbackSets(dataDir: string): { id: string; path: string; m
 /** Finds a set by id (or "latest"). */
 export function resolveFeedbackSet(dataDir: string, id: string): { id: string; path: string; manifest: FeedbackSetManifest } {
   const sets = listFeedbackSets(dataDir);
-  const s = id === 'latest' ? sets[sets.length - 1] : sets.find((x) => x.id === id);
+  // "latest" is the newest set of people's own pairs: a derived (reward-ranked) set is not feedback to learn a reward from.
+  const s = id === 'latest' ? sets.filter((x) => !x.manifest.derived).pop() : sets.find((x) => x.id === id);
   if (!s) throw new VitrineError(sets.length ? `No feedback set ${id} (there are: ${sets.map((x) => x.id).join(', ')})` : 'No feedback set yet: run `vitrine feedback export` first');
   return s;
 }
@@ -277,7 +293,10 @@ export function feedbackWithdrawals(store: Store, dataDir: string): { set: strin
     if (!gone.length) continue;
     const models = store.models
       .list()
-      .filter((m) => ((m.card.lineage ?? {}) as { feedbackSet?: string }).feedbackSet === s.id)
+      .filter((m) => {
+        const l = (m.card.lineage ?? {}) as { feedbackSet?: string; rankedSet?: string };
+        return l.feedbackSet === s.id || l.rankedSet === s.id;
+      })
       .map((m) => m.id);
     out.push({ set: s.id, accounts: gone, models });
   }

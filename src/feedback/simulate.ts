@@ -30,6 +30,7 @@ import type { Store } from '../store/index.ts';
 import type { PyEvent } from '../train/python.ts';
 import { compareModels, finetune, heldOutPrompts, promotionRefusal, recordComparison, trainReward, type Comparison } from './loop.ts';
 import { createFeedbackSet, pseudonym, splitOf } from './pairs.ts';
+import { createRankedSet } from './ranked.ts';
 import { loadReward, planarFromPixels, scoreImages } from './reward.ts';
 
 export const TASTES = ['faithful', 'warm', 'vivid'] as const;
@@ -51,6 +52,11 @@ export interface SimulateOptions {
   withSnapshot?: boolean;
   /** How the child learns from the pairs (default dpo; rwr: the flow loss on the chosen images). */
   method?: 'dpo' | 'rwr';
+  /**
+   * Also learn from reward-ranked pairs (ranked.ts): the parent's best and worst of this many
+   * candidates per training prompt and seed, as the reward model ranks them for everyone (0: off).
+   */
+  rankedCandidates?: number;
   rewardEpochs?: number;
   /** Held-out prompts and seeds of the final head-to-head. */
   headToHeadPrompts?: number;
@@ -186,7 +192,11 @@ export interface SimulationReport {
   };
   /** The judge of the product's comparison: a reward model that learnt from the held-out pairs only. */
   judge: { id: string; accuracyOnTrainPairs: number | null };
-  child: { id: string; seconds: number; method: 'dpo' | 'rwr'; withSnapshot: boolean; overrides: Record<string, string> };
+  child: {
+    id: string; seconds: number; method: 'dpo' | 'rwr'; withSnapshot: boolean; overrides: Record<string, string>;
+    /** The reward-ranked set it also learnt from, or null. */
+    ranked: { id: string; pairs: number; candidates: number; groups: number; seconds: number } | null;
+  };
   comparison: Comparison;
   promoted: boolean;
   promotionRefusal: string | null;
@@ -294,11 +304,24 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   say('Judge (a reward model that learns from the held-out pairs only) …');
   const judgeModel = await trainReward({ dataDir: o.dataDir, setDir: set.path, modelDir: parentDir, epochs: o.rewardEpochs, learnSplit: 'heldout', onEvent: (e) => o.onEvent?.('judge', e) });
   say(`  ${judgeModel.id}: accuracy on the training pairs ${judgeModel.card.metrics?.heldOutAccuracy}`);
+  let ranked: SimulationReport['child']['ranked'] = null;
+  let rankedDir: string | undefined;
+  if (o.rankedCandidates) {
+    say(`Reward-ranked pairs: the parent's best and worst of ${o.rankedCandidates} for each training prompt …`);
+    const rankStarted = performance.now();
+    const r = await createRankedSet({
+      dataDir: o.dataDir, setDir: set.path, rewardDir: reward.path, modelDir: parentDir, candidates: o.rankedCandidates, steps: o.steps,
+      onProgress: (done, total) => done % 50 === 0 && say(`  ${done}/${total}`),
+    });
+    rankedDir = r.path;
+    ranked = { id: r.id, pairs: r.manifest.pairs, candidates: o.rankedCandidates, groups: r.manifest.derived!.groups, seconds: (performance.now() - rankStarted) / 1000 };
+    say(`  ${r.id}: ${r.manifest.pairs} pairs in ${ranked.seconds.toFixed(0)} s`);
+  }
   say('Fine-tuning the next model …');
   const ftStarted = performance.now();
   const method = o.method ?? 'dpo';
   const ft = await finetune({
-    dataDir: o.dataDir, store: o.store, setDir: set.path, init: parentDir, method,
+    dataDir: o.dataDir, store: o.store, setDir: set.path, rankedSetDir: rankedDir, init: parentDir, method,
     overrides: { ...o.finetuneOverrides, ...(o.finetuneSteps ? { steps: String(o.finetuneSteps) } : {}) }, withSnapshot: o.withSnapshot,
     onEvent: (e) => o.onEvent?.('finetune', e),
   });
@@ -361,7 +384,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
       byTaste: byTasteAccuracy, seconds: rewardSeconds,
     },
     judge: { id: judgeModel.id, accuracyOnTrainPairs: judgeModel.card.metrics?.heldOutAccuracy ?? null },
-    child: { id: ft.model.id, seconds: ftSeconds, method, withSnapshot: o.withSnapshot === true, overrides: { ...o.finetuneOverrides } },
+    child: { id: ft.model.id, seconds: ftSeconds, method, withSnapshot: o.withSnapshot === true, overrides: { ...o.finetuneOverrides }, ranked },
     comparison,
     promoted: !refusal,
     promotionRefusal: refusal,
@@ -403,7 +426,8 @@ async function heldOutAccuracyByTaste(rewardDir: string, setDir: string, tasteOf
 function childRecipe(c: SimulationReport['child']): string {
   const how = c.method === 'rwr' ? 'reward-weighted regression on the chosen images' : 'Diffusion-DPO';
   const values = Object.entries(c.overrides).map(([k, v]) => `${k}=${v}`);
-  return `${how}${c.withSnapshot ? " and the parent's snapshot" : ''}${values.length ? `, ${values.join(' ')}` : ''}`;
+  const ranked = c.ranked ? `, ${c.ranked.pairs} reward-ranked pairs (${c.ranked.id}: best and worst of ${c.ranked.candidates}, ${c.ranked.seconds.toFixed(0)} s)` : '';
+  return `${how}${ranked}${c.withSnapshot ? " and the parent's snapshot" : ''}${values.length ? `, ${values.join(' ')}` : ''}`;
 }
 
 export function reportMarkdown(r: SimulationReport): string {

@@ -140,8 +140,8 @@ export async function exportAndRegister(
   runDir: string,
   snapshotId: string,
   policyVersion: string,
-  /** More lineage (a fine-tune names its feedback set and its parent). */
-  extraLineage: { parent?: string; feedbackSet?: string } = {},
+  /** More lineage (a fine-tune names its feedback set, any reward-ranked set, and its parent). */
+  extraLineage: { parent?: string; feedbackSet?: string; rankedSet?: string } = {},
 ): Promise<{ status: 'trained'; model: ModelRecord; created: boolean }> {
   const training = JSON.parse(await readFile(path.join(runDir, 'training.json'), 'utf8')) as {
     configValues: Record<string, unknown>; trainSeconds: number; imagesSeen: number; hardware: Record<string, unknown>; init?: string | null;

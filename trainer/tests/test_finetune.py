@@ -267,6 +267,34 @@ class FeedbackSetTest(unittest.TestCase):
         fs = read_feedback_set(large, 16)
         self.assertTrue(np.allclose(fs.images[fs.chosen[0]], 50 / 127.5 - 1.0))
 
+    def test_a_derived_set_is_read_with_the_set_it_came_from(self) -> None:
+        from finetune import FeedbackError, read_feedback_set, read_feedback_sets
+
+        people = make_feedback_set(os.path.join(self.tmp.name, "people"), 4, image_size=16)
+        ranked = make_feedback_set(os.path.join(self.tmp.name, "ranked"), 3, image_size=16, seed=5)
+        a, b = read_feedback_set(people, 16), read_feedback_set(ranked, 16)
+        path = os.path.join(ranked, "feedback-set.json")
+        with open(path, encoding="utf-8") as f:
+            man = json.load(f)
+        man["derived"] = {"kind": "reward-ranked", "feedbackSet": a.id, "reward": "reward-x", "candidates": 8, "groups": 2}
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(man, f)
+        both = read_feedback_sets([people, ranked], 16)
+        self.assertEqual(both.ids, [a.id, b.id])
+        self.assertEqual(both.id, f"{a.id}+{b.id}")
+        self.assertEqual(both.derived_from, {b.id: a.id})
+        self.assertEqual(len(both.prompts), len(a.prompts) + len(b.prompts))
+        # Every pair still points at its own images.
+        for i in range(len(b.prompts)):
+            j = len(a.prompts) + i
+            self.assertTrue(np.array_equal(both.images[both.chosen[j]], b.images[b.chosen[i]]))
+            self.assertTrue(np.array_equal(both.images[both.rejected[j]], b.images[b.rejected[i]]))
+        self.assertTrue(np.array_equal(both.images[both.chosen[0]], a.images[a.chosen[0]]))
+        with self.assertRaisesRegex(FeedbackError, f"{b.id} was derived from {a.id}, which is not among the sets given"):
+            read_feedback_sets([ranked], 16)
+        with self.assertRaisesRegex(FeedbackError, "the same set given twice"):
+            read_feedback_sets([people, people], 16)
+
     def test_config_values_are_checked(self) -> None:
         from finetune import load_finetune_config, prompt_text
 
