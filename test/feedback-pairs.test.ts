@@ -12,7 +12,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { openStore, FileMediaStore, type FeedbackEvent, type Generation, type Store } from '../src/store/index.ts';
 import { createFeedbackSet, feedbackWithdrawals, pairsOf, pseudonym, resolveFeedbackSet, splitOf, verdicts, writeSet } from '../src/feedback/pairs.ts';
-import { consensus } from '../src/feedback/ranked.ts';
+import { accountWeights, consensus } from '../src/feedback/ranked.ts';
 import { signTestP } from '../src/feedback/loop.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'vitrine-pairs-'));
@@ -203,5 +203,18 @@ describe('reward-ranked pairs', () => {
       const b = consensus([scores[0]!.map((v) => v * k), ...scores.slice(1)]);
       a.forEach((v, i) => expect(b[i]!).toBeCloseTo(v, 6));
     }));
+  });
+
+  it('an account whose taste the reward model cannot read (held-out accuracy at chance) has no say in the ranking', () => {
+    const w = accountWeights(['a', 'b', 'c', 'd'], { a: { heldOutAccuracy: 0.8 }, b: { heldOutAccuracy: 0.5 }, c: { heldOutAccuracy: 0.42 }, d: { heldOutAccuracy: null } });
+    expect(w.map((x) => Number(x.toFixed(6)))).toEqual([0.3, 0, 0, 0]);
+    // b's opposite opinion changes nothing once it weighs 0.
+    const alone = consensus([[1, 2, 3]]);
+    consensus([[1, 2, 3], [3, 2, 1]], [0.3, 0]).forEach((v, i) => expect(v).toBeCloseTo(alone[i]!, 12));
+    // No per-account figures, or none above chance: everyone counts the same.
+    expect(accountWeights(['a', 'b'], undefined)).toEqual([1, 1]);
+    expect(accountWeights(['a', 'b'], { a: { heldOutAccuracy: 0.4 }, b: { heldOutAccuracy: 0.5 } })).toEqual([1, 1]);
+    expect(() => consensus([[1, 2]], [0])).toThrow(/not all zero/);
+    expect(() => consensus([[1, 2], [2, 1]], [1])).toThrow(/one non-negative number per account/);
   });
 });

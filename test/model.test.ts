@@ -278,6 +278,7 @@ describe('train → export → imagine', () => {
     const ranked = JSON.parse(readFileSync(join(rankedDir, 'feedback-set.json'), 'utf8'));
     expect(ranked.derived).toMatchObject({ kind: 'reward-ranked', feedbackSet: r.feedbackSet.id, reward: r.reward.id, candidates: 2 });
     expect(ranked.contributors).toEqual(people.contributors);
+    expect(Object.keys(ranked.derived.weights).sort()).toEqual([...people.contributors].sort());
     const lines = (dir: string) => readFileSync(join(dir, 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const trainPrompts = new Set(lines(setDir).filter((p) => p.split === 'train').map((p) => p.prompt));
     const rankedPairs = lines(rankedDir);

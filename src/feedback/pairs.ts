@@ -57,7 +57,11 @@ export interface FeedbackSetManifest {
    * reward model that learnt from their set ranked. It carries that set's contributors, so a
    * revocation reaches it (and the models trained on it) as it reaches the set itself.
    */
-  derived?: { kind: 'reward-ranked'; feedbackSet: string; reward: string; candidates: number; groups: number };
+  derived?: {
+    kind: 'reward-ranked'; feedbackSet: string; reward: string; candidates: number; groups: number;
+    /** How much each account counted in the ranking (ranked.ts accountWeights). */
+    weights?: Record<string, number>;
+  };
 }
 
 export interface FeedbackSet {

@@ -4,9 +4,14 @@
  * rank many more of the parent's images. For every training prompt the people
  * asked, the parent makes N candidates; each contributing account's personal
  * score ranks them (standardised within the candidates, so no one's scale
- * dominates); the mean over the accounts is what they agree on. The best and the
- * worst of each group become a pair of a derived feedback set, which
- * finetune.py learns from beside the people's own pairs.
+ * dominates); the weighted mean over the accounts is what they agree on. The
+ * best and the worst of each group become a pair of a derived feedback set,
+ * which finetune.py learns from beside the people's own pairs.
+ *
+ * An account weighs by how well the reward model knows its taste: its held-out
+ * accuracy above chance, max(0, accuracy - 0.5). A taste the model cannot read
+ * (measured: the people who want the prompted emoji, ~50 %) would only add
+ * noise to the ranking; those people still count through their own picks.
  *
  * Why: one generator serves everyone, and a pick says one thing about one image;
  * the ranked pairs turn what the reward model learnt into images for every asked
@@ -57,16 +62,28 @@ interface RankedPair {
   scores: [number, number];
 }
 
-/** Each account's scores standardised over the candidates, then averaged over the accounts. */
-export function consensus(scoresByAccount: number[][]): number[] {
+/** Each account's scores standardised over the candidates, then averaged over the accounts with `weights` (default equal). */
+export function consensus(scoresByAccount: number[][], weights?: number[]): number[] {
   const n = scoresByAccount[0]?.length ?? 0;
+  const w = weights ?? scoresByAccount.map(() => 1);
+  const total = w.reduce((a, b) => a + b, 0);
+  if (w.length !== scoresByAccount.length || w.some((x) => !(x >= 0)) || !(total > 0)) throw new VitrineError(`Consensus weights must be one non-negative number per account, not all zero: ${JSON.stringify(w)}`);
   const out = new Array<number>(n).fill(0);
-  for (const s of scoresByAccount) {
-    const m = s.reduce((a, b) => a + b, 0) / n;
-    const sd = Math.sqrt(s.reduce((a, b) => a + (b - m) ** 2, 0) / n);
-    for (let i = 0; i < n; i++) out[i]! += sd > 0 ? (s[i]! - m) / sd / scoresByAccount.length : 0;
-  }
+  scoresByAccount.forEach((s, a) => {
+    const m = s.reduce((x, y) => x + y, 0) / n;
+    const sd = Math.sqrt(s.reduce((x, y) => x + (y - m) ** 2, 0) / n);
+    for (let i = 0; i < n; i++) out[i]! += sd > 0 ? (w[a]! * (s[i]! - m)) / sd / total : 0;
+  });
   return out;
+}
+
+/**
+ * How much each account counts in the ranking: its held-out accuracy above chance (the reward
+ * card's byAccount). Equal weights when the card has none above chance (or no per-account figures).
+ */
+export function accountWeights(accounts: string[], byAccount: Record<string, { heldOutAccuracy: number | null }> | undefined): number[] {
+  const w = accounts.map((a) => Math.max(0, (byAccount?.[a]?.heldOutAccuracy ?? 0.5) - 0.5));
+  return w.some((x) => x > 0) ? w : accounts.map(() => 1);
 }
 
 /** A group's seed: from the prompt and the group, so the same set and parent give the same candidates. */
@@ -90,15 +107,18 @@ export async function createRankedSet(o: RankedSetOptions): Promise<FeedbackSet>
   if (reward.card.feedbackSet !== source.id) throw new VitrineError(`${reward.card.id} learnt from ${reward.card.feedbackSet ?? 'an unknown set'}, not from ${source.id}`);
   const S = model.card.imageSize;
   if (S !== source.imageSize) throw new VitrineError(`${model.card.id} makes ${S}×${S} images, the set's are ${source.imageSize}×${source.imageSize}`);
-  // The same ranking was made before (a resumed fine-tune): the candidates would be the same, seeded by prompt.
-  const same = listFeedbackSets(o.dataDir).find((x) => {
-    const d = x.manifest.derived;
-    return d && d.feedbackSet === source.id && d.reward === reward.card.id && d.candidates === n && d.groups === groups && x.manifest.models[0] === model.card.id;
-  });
-  if (same) return { ...same, created: false };
   // Accounts the reward model knows; with no personal rows, its one shared score.
   const accounts = source.contributors.filter((a) => reward.rows.has(a));
   const scoreAs: (string | undefined)[] = accounts.length ? accounts : [undefined];
+  const weights = accounts.length ? accountWeights(accounts, reward.card.metrics?.byAccount) : [1];
+  const weightOf = Object.fromEntries(scoreAs.map((a, i) => [a ?? 'anyone', Number(weights[i]!.toFixed(4))]));
+  // The same ranking was made before (a resumed fine-tune): the candidates would be the same, seeded by prompt.
+  const same = listFeedbackSets(o.dataDir).find((x) => {
+    const d = x.manifest.derived;
+    return d && d.feedbackSet === source.id && d.reward === reward.card.id && d.candidates === n && d.groups === groups && x.manifest.models[0] === model.card.id
+      && JSON.stringify(d.weights) === JSON.stringify(weightOf);
+  });
+  if (same) return { ...same, created: false };
   const pairs: RankedPair[] = [];
   const bytes = new Map<string, Buffer>();
   const png = async (px: Uint8Array) => {
@@ -115,7 +135,7 @@ export async function createRankedSet(o: RankedSetOptions): Promise<FeedbackSet>
       const planar = pixels.map((px) => planarFromPixels(px, S));
       const byAccount = [];
       for (const a of scoreAs) byAccount.push(await scoreImages(reward, prompt, planar, a));
-      const c = consensus(byAccount);
+      const c = consensus(byAccount, weights);
       const order = c.map((_, k) => k).sort((x, y) => c[y]! - c[x]!);
       const best = order[0]!;
       const worst = order[order.length - 1]!;
@@ -138,7 +158,7 @@ export async function createRankedSet(o: RankedSetOptions): Promise<FeedbackSet>
     contributors: source.contributors,
     models: [model.card.id],
     generations: pairs.length,
-    rule: `the best and worst of ${n} images of ${model.card.id} per prompt and seed, for the training prompts of ${source.id}, ranked by ${reward.card.id} (the mean of each account's standardised score)`,
-    derived: { kind: 'reward-ranked', feedbackSet: source.id, reward: reward.card.id, candidates: n, groups },
+    rule: `the best and worst of ${n} images of ${model.card.id} per prompt and seed, for the training prompts of ${source.id}, ranked by ${reward.card.id} (each account's standardised score, weighted by its held-out accuracy above chance)`,
+    derived: { kind: 'reward-ranked', feedbackSet: source.id, reward: reward.card.id, candidates: n, groups, weights: weightOf },
   });
 }
