@@ -139,8 +139,8 @@ export async function createRankedSet(o: RankedSetOptions): Promise<FeedbackSet>
       const order = c.map((_, k) => k).sort((x, y) => c[y]! - c[x]!);
       const best = order[0]!;
       const worst = order[order.length - 1]!;
-      if (c[best] === c[worst]) continue; // no preference to learn
-      pairs.push({
+      // Equal scores: no preference to learn from this group.
+      if (c[best] !== c[worst]) pairs.push({
         id: `pair-${createHash('sha256').update(`${prompt}\0${seed}\0${best}\0${worst}`).digest('hex').slice(0, 16)}`,
         prompt, chosen: await png(pixels[best]!), rejected: await png(pixels[worst]!),
         generation: `ranked-${seed.toString(16)}`, model: model.card.id, account: 'consensus', source: 'reward-ranked', weight: 1, split: 'train',
