@@ -13,6 +13,7 @@ import { createFeedbackSet, feedbackWithdrawals, listFeedbackSets, resolveFeedba
 import { reportMarkdown, simulate, writeReport } from '../feedback/simulate.ts';
 import { FileMediaStore } from '../store/media-files.ts';
 import type { PyEvent } from '../train/python.ts';
+import type { RewardCard } from '../feedback/reward.ts';
 import { COMMON_HELP, abortOnSignals, setOverrides, intOption, openContext, out, parse, table, type Context } from './common.ts';
 import type { Command } from './command.ts';
 
@@ -69,6 +70,16 @@ ${COMMON_HELP}`,
   },
 };
 
+/** How much the reward model reads the prompt, and whether validation chose it (reward.py choose_prompt_weight). */
+function promptWeightNote(card: RewardCard): string {
+  const t = card.training ?? {};
+  if (typeof t.promptWeight !== 'number') return '';
+  const tried = t.promptWeightValidation && typeof t.promptWeightValidation === 'object' ? Object.entries(t.promptWeightValidation as Record<string, number>) : [];
+  return tried.length
+    ? `; prompt weight ${t.promptWeight} (validation on the training prompts: ${tried.map(([w, a]) => `${w} → ${pct(a)}`).join(', ')})`
+    : `; prompt weight ${t.promptWeight}`;
+}
+
 function printer(ctx: Context, label: string): (e: PyEvent) => void {
   const bar = ctx.progress(label);
   return (e) => {
@@ -78,6 +89,8 @@ function printer(ctx: Context, label: string): (e: PyEvent) => void {
       const members = typeof e.members === 'number' ? e.members : 1;
       bar.update(member * Number(e.epochs) + e.epoch, members * Number(e.epochs), ' epochs', `loss ${e.loss} `);
     }
+    // A reward model first tries each weight of its prompt term on the training prompts (reward.py).
+    else if (e.event === 'validation') bar.update(Number(e.done), Number(e.of), ' prompt weights tried', `weight ${e.promptWeight}: ${e.accuracy} `);
     else if (e.event === 'progress' && typeof e.step === 'number') bar.update(e.step, Number(e.steps), ' steps', `loss ${e.loss} `);
     else if (e.event === 'done') bar.done();
   };
@@ -119,7 +132,7 @@ ${COMMON_HELP}`,
         const m = r.card.metrics;
         return values.judge
           ? `Judge ${r.id} (${r.created ? 'new' : 'already trained'}) learnt from the held-out pairs of ${set.id}: accuracy on the training pairs ${pct(m?.heldOutAccuracy)}, on its own ${pct(m?.trainAccuracy)}\n  ${r.path}`
-          : `Reward model ${r.id} (${r.created ? 'new' : 'already trained'}) on ${set.id}: held-out pairwise accuracy ${pct(m?.heldOutAccuracy)}, train ${pct(m?.trainAccuracy)}\n  ${r.path}`;
+          : `Reward model ${r.id} (${r.created ? 'new' : 'already trained'}) on ${set.id}: held-out pairwise accuracy ${pct(m?.heldOutAccuracy)}, train ${pct(m?.trainAccuracy)}${promptWeightNote(r.card)}\n  ${r.path}`;
       });
       return 0;
     } finally {

@@ -28,7 +28,7 @@ import { VitrineError } from '../core/errors.ts';
 import { imaginePixels } from '../imagine/index.ts';
 import { loadModel } from '../imagine/model.ts';
 import { isJudge } from './loop.ts';
-import { listFeedbackSets, readManifest, writeSet, type FeedbackSet } from './pairs.ts';
+import { listFeedbackSets, readManifest, writeSet, type FeedbackSet, type PreferencePair } from './pairs.ts';
 import { loadReward, planarFromPixels, scoreImages } from './reward.ts';
 
 export interface RankedSetOptions {
@@ -47,20 +47,14 @@ export interface RankedSetOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-interface RankedPair {
-  id: string;
-  prompt: string;
-  chosen: string;
-  rejected: string;
-  generation: string;
-  model: string;
+/** A preference pair the reward model made, not a person: the people's pair type, narrowed. */
+type RankedPair = Omit<PreferencePair, 'account' | 'source' | 'split'> & {
   account: 'consensus';
   source: 'reward-ranked';
-  weight: number;
   split: 'train';
   /** The consensus scores of chosen and rejected (mean standardised score over the accounts). */
   scores: [number, number];
-}
+};
 
 /** Each account's scores standardised over the candidates, then averaged over the accounts with `weights` (default equal). */
 export function consensus(scoresByAccount: number[][], weights?: number[]): number[] {

@@ -188,6 +188,8 @@ export interface SimulationReport {
     heldOutAccuracyShared: number | null;
     /** Held-out accuracy on the pairs of the people of each taste, each scored for its account. */
     byTaste: Record<Taste, { pairs: number; accuracy: number | null }>;
+    /** The prompt term's weight, as validation on the training prompts chose it (null: an older reward model). */
+    promptWeight: number | null;
     seconds: number;
   };
   /** The judge of the product's comparison: a reward model that learnt from the held-out pairs only. */
@@ -381,7 +383,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
     reward: {
       id: reward.id, heldOutAccuracy: reward.card.metrics?.heldOutAccuracy ?? null, trainAccuracy: reward.card.metrics?.trainAccuracy ?? null,
       heldOutAccuracyShared: (reward.card.metrics as { heldOutAccuracyAnyone?: number } | undefined)?.heldOutAccuracyAnyone ?? null,
-      byTaste: byTasteAccuracy, seconds: rewardSeconds,
+      byTaste: byTasteAccuracy, promptWeight: typeof reward.card.training?.promptWeight === 'number' ? reward.card.training.promptWeight : null, seconds: rewardSeconds,
     },
     judge: { id: judgeModel.id, accuracyOnTrainPairs: judgeModel.card.metrics?.heldOutAccuracy ?? null },
     child: { id: ft.model.id, seconds: ftSeconds, method, withSnapshot: o.withSnapshot === true, overrides: { ...o.finetuneOverrides }, ranked },
@@ -439,7 +441,7 @@ export function reportMarkdown(r: SimulationReport): string {
     '',
     `| | figure | target |`,
     `|---|---|---|`,
-    `| reward model, held-out pairwise accuracy | ${p(r.reward.heldOutAccuracy)} (train ${p(r.reward.trainAccuracy)}; the shared score alone ${p(r.reward.heldOutAccuracyShared)}) | ≥ 70% |`,
+    `| reward model, held-out pairwise accuracy | ${p(r.reward.heldOutAccuracy)} (train ${p(r.reward.trainAccuracy)}; the shared score alone ${p(r.reward.heldOutAccuracyShared)}${r.reward.promptWeight === null ? '' : `; prompt weight ${r.reward.promptWeight}`}) | ≥ 70% |`,
     ...TASTES.map((t) => `| … pairs of people who like ${t} | ${p(r.reward.byTaste[t].accuracy)} of ${r.reward.byTaste[t].pairs} | |`),
     `| head-to-head: share the people give to the new model | ${p(r.headToHead.childShare)} of ${r.headToHead.pairs} judgements on ${r.headToHead.prompts} held-out prompts | ≥ 60% |`,
     ...TASTES.map((t) => `| … people who like ${t} | ${p(r.headToHead.byTaste[t])} | |`),

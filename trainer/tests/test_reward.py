@@ -82,6 +82,15 @@ class RewardTest(unittest.TestCase):
         self.assertGreaterEqual(m["heldOutAccuracy"], 0.85)
         self.assertGreaterEqual(m["trainAccuracy"], 0.95)
         self.assertEqual(self.events[-1]["heldOutAccuracy"], m["heldOutAccuracy"])
+        # The fixture's taste is the prompted colour: validation keeps the prompt term (the largest
+        # weight among the best), having tried each weight once, in order, before the members trained.
+        t = self.card["training"]
+        self.assertEqual(t["promptWeight"], reward.Reward.SCALE)
+        self.assertEqual(list(t["promptWeightValidation"]), [f"{w:g}" for w in reward.PROMPT_WEIGHTS])
+        self.assertEqual(max(t["promptWeightValidation"].values()), t["promptWeightValidation"]["10"])
+        kinds = [e["event"] for e in self.events]
+        self.assertEqual([e["promptWeight"] for e in self.events if e["event"] == "validation"], list(reward.PROMPT_WEIGHTS))
+        self.assertLess(kinds.index("validation"), kinds.index("start"))
         # Per source, counted from the file.
         for source in ("pick>reject", "pick>other"):
             s = m["bySource"][source]
@@ -199,6 +208,30 @@ class RewardTest(unittest.TestCase):
         self.assertGreaterEqual(card["metrics"]["heldOutAccuracy"], 0.9)
         self.assertLessEqual(shared["metrics"]["heldOutAccuracy"], 0.7)
         self.assertLessEqual(card["metrics"]["heldOutAccuracyAnyone"], 0.7)
+        # Its prompts say nothing of what the accounts prefer: validation turned the prompt term down.
+        self.assertLess(card["training"]["promptWeight"], reward.Reward.SCALE)
+        self.assertEqual(set(card["training"]["promptWeightValidation"]), {"0", "1", "10"})
+
+    def test_validation_folds_hold_whole_prompts(self) -> None:
+        prompts = [f"imagine a thing number {k}" for k in range(40)]
+        prompt = torch.tensor([k % 40 for k in range(300)])
+        pairs = torch.arange(0, 300, 2)  # the pairs learnt from: every other one
+        folds = reward.prompt_folds(prompts, prompt, pairs)
+        self.assertEqual(sorted(torch.cat(folds).tolist()), pairs.tolist())
+        seen = [set(prompt[f].tolist()) for f in folds]
+        self.assertFalse(seen[0] & seen[1])
+        self.assertTrue(seen[0] and seen[1])
+        # A function of the prompt's text, not of its index: the same prompt falls on the same side in any set.
+        again = reward.prompt_folds(prompts[::-1], 39 - prompt, pairs)
+        self.assertEqual([f.tolist() for f in again], [f.tolist() for f in folds])
+
+    def test_a_fixed_prompt_weight_skips_validation(self) -> None:
+        common = ["--pairs", self.set_dir, "--tokenizer", self.tok_path, "--threads", "1", "--epochs", "1", "--members", "1"]
+        card, events = run([*common, "--out", os.path.join(self.tmp.name, "fixed"), "--prompt-weight", "0"])
+        self.assertEqual((card["training"]["promptWeight"], card["training"]["promptWeightValidation"]), (0.0, {}))
+        self.assertNotIn("validation", [e["event"] for e in events])
+        with self.assertRaisesRegex(reward.FeedbackSetError, "--prompt-weight much: a number or auto"):
+            run([*common, "--out", os.path.join(self.tmp.name, "never"), "--prompt-weight", "much"])
 
     def test_the_image_size_is_box_averaged_down(self) -> None:
         imgs = torch.arange(2 * 4 * 4 * 3, dtype=torch.uint8).reshape(2, 4, 4, 3).numpy()
