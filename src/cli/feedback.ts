@@ -157,7 +157,8 @@ then \`vitrine promote\` it if it won. Run the same command again to resume.
   --ranked N         also learn from reward-ranked pairs: for each training
                      prompt of the set, the parent's best and worst of N images
                      (two seeds) as the reward model ranks them for the set's
-                     accounts together; kept as a derived feedback set
+                     accounts together, each weighted by how far above chance
+                     it reads that account's taste; kept as a derived set
   --reward ID        the reward model that ranks (default: the newest one that
                      learnt from this set's training pairs)
   --set KEY=VALUE    a FinetuneConfig value (steps, lr, beta, batch_size …)
