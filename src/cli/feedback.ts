@@ -104,7 +104,10 @@ export const rewardCommand: Command = {
 Trains trainer/reward.py on the feedback set (default: the newest) with the
 tokenizer of MODEL (default: the model in use), exports it to ONNX in
 DATA/rewards/<id>/ and prints its pairwise accuracy on the held-out pairs.
-It learns each contributing account's own taste as well as the shared one.
+It learns each contributing account's own taste as well as the shared one;
+two-fold validation on the training prompts chooses how much the prompt
+counts (0, 1 or 10: a network that cannot read what people check against
+their prompt only adds noise through it).
 \`vitrine serve\` reranks with the newest reward model of the model in use,
 for the asker's taste while they accept the feedback terms.
 
