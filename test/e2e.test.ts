@@ -242,7 +242,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in headless Chromium', () => {
     const lakeId = (await byTitle('a slow blue lake').getAttribute('data-generation'))!;
     const lake = card(page, lakeId);
     const renard = card(page, (await byTitle('un renard roux').getAttribute('data-generation'))!);
-    expect(await lake.getAttribute('data-status')).toBe('running');
+    // The lake's own "running" event may reach the page after the renard's "queued" one (a loaded machine).
+    await poll(() => lake.getAttribute('data-status')).toBe('running');
     await poll(() => renard.locator('.status-line').textContent()).toContain('Waiting in line: position 1');
     await shot(page, '04-queued', renard);
     await lake.getByRole('button', { name: 'Cancel' }).click();
