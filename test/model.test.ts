@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -17,6 +17,7 @@ import { trimPadding } from '../src/imagine/sampler.ts';
 import { openStore } from '../src/store/index.ts';
 import { pythonPath, TRAINER_DIR } from '../src/train/python.ts';
 import { DIGITAL_SOURCE_TYPE } from '../src/imagine/label.ts';
+import { readTar } from '../src/snapshot/tar.ts';
 
 const execFileAsync = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', 'bin', 'vitrine.js');
@@ -218,9 +219,37 @@ describe('train → export → imagine', () => {
       expect(f.ceiling).not.toBeNull();
     }
     expect(r.realImages).toBeGreaterThan(0);
+    // This judge learnt from these very images: the eval says so, since its ceiling is then a training score.
+    expect(r.reference).toEqual({ snapshot: model.snapshotId, judgeTrainedOnIt: true });
     expect(r.kid).not.toBeNull();
     expect(r.diversity.pixels).toBeGreaterThan(0);
     expect(r.sheets.map((s: string) => s.split('/').pop()).sort()).toEqual(['sheet-en.png', 'sheet-fr.png']);
+    // Each prompt's hits, and whether the snapshot captions its emoji in its language, read here from the shards.
+    const emojiOf = new Map<string, string[]>(
+      readFileSync(truth, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((t) => [t.postId, t.artwork?.unified ?? []]),
+    );
+    const langs = new Map<string, Set<string>>();
+    const snapDir = join(data, 'snapshots', model.snapshotId);
+    for (const shard of readdirSync(snapDir).filter((f) => f.endsWith('.tar'))) {
+      for (const e of readTar(readFileSync(join(snapDir, shard)))) {
+        if (!e.name.endsWith('.json')) continue;
+        const meta = JSON.parse(e.data.toString('utf8')) as { postId: string; captions: { lang: string | null }[] };
+        for (const u of emojiOf.get(meta.postId) ?? []) for (const c of meta.captions) if (c.lang) langs.set(u, (langs.get(u) ?? new Set()).add(c.lang));
+      }
+    }
+    expect(r.perPrompt).toHaveLength(4);
+    for (const p of r.perPrompt as { emoji: string; lang: string; images: number; top5: number; top1: number; covered: boolean }[]) {
+      expect(p.images).toBe(4);
+      expect(p.top1).toBeLessThanOrEqual(p.top5);
+      expect(p.covered).toBe(langs.get(p.emoji)?.has(p.lang) ?? false);
+    }
+    for (const [lang, f] of Object.entries(r.byLang) as [string, { faithfulness: number; covered: { prompts: number; faithfulness: number } | null; uncovered: { prompts: number; faithfulness: number } | null }][]) {
+      const mine = (r.perPrompt as { lang: string; top5: number; covered: boolean }[]).filter((p) => p.lang === lang);
+      expect((f.covered?.prompts ?? 0) + (f.uncovered?.prompts ?? 0)).toBe(mine.length);
+      const hits = (f.covered ? f.covered.faithfulness * f.covered.prompts * 4 : 0) + (f.uncovered ? f.uncovered.faithfulness * f.uncovered.prompts * 4 : 0);
+      expect(hits).toBeCloseTo(mine.reduce((a, p) => a + p.top5, 0), 6);
+      expect(hits / 8).toBeCloseTo(f.faithfulness, 6);
+    }
     const store = openStore(join(data, 'vitrine.db'));
     try {
       expect(store.models.evals(model.id)).toHaveLength(1);

@@ -14,11 +14,18 @@ import type { Command } from './command.ts';
 const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(1)}%`);
 
 export function evalSummary(r: EvalResults): string {
-  const rows: (string | number)[][] = [['language', 'prompts', 'images', 'top-5', 'top-1', 'ceiling', 'ratio']];
-  for (const [lang, f] of Object.entries(r.byLang)) rows.push([lang, f.prompts, f.images, pct(f.faithfulness), pct(f.top1), pct(f.ceiling), f.ratioToCeiling === null ? '–' : f.ratioToCeiling.toFixed(2)]);
+  const rows: (string | number)[][] = [['language', 'prompts', 'images', 'top-5', 'top-1', 'ceiling', 'ratio', 'top-5 captioned (prompts)', 'top-5 not (prompts)']];
+  const part = (x: { prompts: number; faithfulness: number } | null) => (x ? `${pct(x.faithfulness)} (${x.prompts})` : '–');
+  for (const [lang, f] of Object.entries(r.byLang)) {
+    rows.push([lang, f.prompts, f.images, pct(f.faithfulness), pct(f.top1), pct(f.ceiling), f.ratioToCeiling === null ? '–' : f.ratioToCeiling.toFixed(2), part(f.covered), part(f.uncovered)]);
+  }
   return [
     `Model ${r.model}, judge ${r.judge}, ${r.settings.steps} ${r.settings.method} steps, guidance ${r.settings.guidance}, ${r.settings.precision ?? 'fp32'} denoiser`,
     table(rows),
+    'captioned: the snapshot holds an image of the prompted emoji captioned in the prompt\'s language; not: its name there was never seen with its picture',
+    ...(r.reference?.judgeTrainedOnIt
+      ? [`Warning: the judge was trained on ${r.reference.snapshot}, these real images: the ceiling is its score on its own training images, higher than on any new picture, so the ratios understate the model`]
+      : []),
     `Fréchet distance ${r.frechetDistance?.toFixed(2) ?? '–'}, KID ${r.kid ? `${r.kid.mean.toFixed(4)} ± ${r.kid.std.toFixed(4)}` : '–'} (against ${r.realImages} real images)`,
     `Diversity within sets of four: features ${r.diversity.features.toFixed(3)}, pixels ${r.diversity.pixels.toFixed(3)}`,
     `${r.seconds.toFixed(0)} s`,
@@ -37,7 +44,10 @@ emoji names in English and French, phrased as no training caption is) and asks
 the judge (default: models/judge) which emoji each shows. Prints and stores:
 faithfulness (prompted emoji in the judge's top 5), the judge's score on the
 real images of the same emoji (the ceiling) and the ratio, Fréchet distance and
-KID against those real images, and diversity within each set of four. Writes
+KID against those real images, and diversity within each set of four.
+Faithfulness is also split by whether the snapshot captions an image of the
+prompted emoji in the prompt's language (results.json also lists each prompt's
+hits). Writes
 contact sheets (one row per emoji: a real image, then the samples) to --out
 (default DATA/evals/MODEL). --steps, --guidance and --sampler (euler, heun,
 dpm2m) override the model's sampling settings, --precision its denoiser (int8

@@ -50,6 +50,25 @@ export interface LangFigures {
   /** The judge's top-5 rate on real images of the same emoji (averaged per prompt). */
   ceiling: number | null;
   ratioToCeiling: number | null;
+  /**
+   * Faithfulness split by whether the snapshot holds a caption, in the prompt's language, of an
+   * image of the prompted emoji: a name never seen with its picture cannot be learnt, however long
+   * the training. Null without the snapshot.
+   */
+  covered: { prompts: number; faithfulness: number } | null;
+  uncovered: { prompts: number; faithfulness: number } | null;
+}
+
+/** One evaluation prompt's result: how many of its four images the judge reads as the prompted emoji. */
+export interface PromptResult {
+  emoji: string;
+  lang: string;
+  text: string;
+  images: number;
+  top5: number;
+  top1: number;
+  /** The snapshot captions the emoji in this language (null without the snapshot). */
+  covered: boolean | null;
 }
 
 export interface EvalResults {
@@ -58,16 +77,25 @@ export interface EvalResults {
   settings: { steps: number; guidance: number; guidanceInterval?: [number, number]; method: string; precision?: string; seeds: string };
   byLang: Record<string, LangFigures>;
   realImages: number;
+  /**
+   * The snapshot the real images come from, and whether the judge was trained on it: then the
+   * ceiling is the judge's score on its own training images, higher than on any new picture, and
+   * the ratios understate the model.
+   */
+  reference: { snapshot: string; judgeTrainedOnIt: boolean } | null;
   frechetDistance: number | null;
   kid: { mean: number; std: number } | null;
   diversity: { features: number; pixels: number };
   seconds: number;
   sheets: string[];
+  perPrompt: PromptResult[];
 }
 
 interface RealItem {
   rgb: Uint8Array;
   emoji: string[];
+  /** Languages of the item's training captions. */
+  langs: string[];
 }
 
 /** Real images of the given emoji from a snapshot's shards (64 px RGB as written by vitrine). */
@@ -92,12 +120,13 @@ export async function realImages(snapshotDir: string, truthFile: string, wanted:
     }
     for (const v of byKey.values()) {
       if (!v.png || !v.json) continue;
-      const meta = JSON.parse(v.json.toString('utf8')) as { postId: string };
+      const meta = JSON.parse(v.json.toString('utf8')) as { postId: string; captions?: { lang?: string | null }[] };
       const emoji = (truth.get(meta.postId) ?? []).filter((u) => wanted.has(u));
       if (!emoji.length) continue;
       const { data, info } = await sharp(v.png).raw().toBuffer({ resolveWithObject: true });
       side = info.width;
-      items.push({ rgb: new Uint8Array(data), emoji });
+      const langs = [...new Set((meta.captions ?? []).map((c) => c.lang).filter((l): l is string => typeof l === 'string'))];
+      items.push({ rgb: new Uint8Array(data), emoji, langs });
     }
   }
   return { items, side };
@@ -160,10 +189,17 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
   const ceilingByEmoji = new Map<string, { hit: number; n: number }>();
   let realFeatures: Float32Array[] = [];
   const realExample = new Map<string, Uint8Array>();
+  // emoji -> languages it is captioned in; null when no snapshot was read.
+  let captionLangs: Map<string, Set<string>> | null = null;
+  let reference: EvalResults['reference'] = null;
   if (o.snapshotDir && o.truthFile && existsSync(o.truthFile)) {
+    const sheet = path.join(o.snapshotDir, 'datasheet.json');
+    const snapshot = existsSync(sheet) ? (JSON.parse(readFileSync(sheet, 'utf8')) as { id: string }).id : path.basename(o.snapshotDir);
+    reference = { snapshot, judgeTrainedOnIt: j.card.trainedOn === snapshot };
     const { items, side } = await realImages(o.snapshotDir, o.truthFile, wanted);
     const out = await judge(j, items.map((it) => toJudgeInput(it.rgb, side, JS)));
     realFeatures = out.features;
+    captionLangs = new Map();
     items.forEach((it, i) => {
       const top = new Set(topK(out.logits[i]!, 5));
       for (const e of it.emoji) {
@@ -171,6 +207,9 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
         c.n++;
         if (top.has(j.classIndex.get(e)!)) c.hit++;
         ceilingByEmoji.set(e, c);
+        const langs = captionLangs!.get(e) ?? new Set<string>();
+        for (const l of it.langs) langs.add(l);
+        captionLangs!.set(e, langs);
         if (!realExample.has(e)) realExample.set(e, shrink(it.rgb, side, S));
       }
     });
@@ -182,6 +221,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
   const divF: number[] = [];
   const divP: number[] = [];
   const sheetRows = new Map<string, Map<string, Uint8Array[]>>(); // lang -> emoji -> tiles
+  const results: PromptResult[] = [];
   for (let i = 0; i < prompts.length; i++) {
     const p = prompts[i]!;
     const r = await imagine(model, p.text, { seed: 1000 + i, steps, guidance, method, size: S });
@@ -189,12 +229,17 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
     const L = perLang.get(p.lang) ?? { prompts: 0, images: 0, hit5: 0, hit1: 0, ceil: [] };
     L.prompts++;
     const target = j.classIndex.get(p.emoji)!;
+    const pr: PromptResult = { emoji: p.emoji, lang: p.lang, text: p.text, images: 0, top5: 0, top1: 0, covered: captionLangs ? (captionLangs.get(p.emoji)?.has(p.lang) ?? false) : null };
     for (const lg of out.logits) {
-      L.images++;
+      pr.images++;
       const top = topK(lg, 5);
-      if (top.includes(target)) L.hit5++;
-      if (top[0] === target) L.hit1++;
+      if (top.includes(target)) pr.top5++;
+      if (top[0] === target) pr.top1++;
     }
+    L.images += pr.images;
+    L.hit5 += pr.top5;
+    L.hit1 += pr.top1;
+    results.push(pr);
     const c = ceilingByEmoji.get(p.emoji);
     if (c) L.ceil.push(c.hit / c.n);
     perLang.set(p.lang, L);
@@ -213,7 +258,15 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
   for (const [lang, L] of perLang) {
     const faith = L.hit5 / L.images;
     const ceiling = L.ceil.length === L.prompts ? L.ceil.reduce((a, b) => a + b, 0) / L.ceil.length : null;
-    byLang[lang] = { prompts: L.prompts, images: L.images, faithfulness: faith, top1: L.hit1 / L.images, ceiling, ratioToCeiling: ceiling ? faith / ceiling : null };
+    const split = (covered: boolean) => {
+      const rs = results.filter((r) => r.lang === lang && r.covered === covered);
+      const n = rs.reduce((a, r) => a + r.images, 0);
+      return n ? { prompts: rs.length, faithfulness: rs.reduce((a, r) => a + r.top5, 0) / n } : null;
+    };
+    byLang[lang] = {
+      prompts: L.prompts, images: L.images, faithfulness: faith, top1: L.hit1 / L.images, ceiling, ratioToCeiling: ceiling ? faith / ceiling : null,
+      covered: split(true), uncovered: split(false),
+    };
   }
   const sheets: string[] = [];
   if (o.sheetDir) {
@@ -234,10 +287,12 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
     },
     byLang,
     realImages: realFeatures.length,
+    reference,
     frechetDistance: enough ? frechetDistance(genFeatures, realFeatures) : null,
     kid: enough ? kid(genFeatures, realFeatures, { seed: 1 }) : null,
     diversity: { features: divF.reduce((a, b) => a + b, 0) / divF.length, pixels: divP.reduce((a, b) => a + b, 0) / divP.length },
     seconds: (performance.now() - started) / 1000,
+    perPrompt: results,
     sheets,
   };
 }

@@ -29,7 +29,7 @@ export const DEMO_PLATFORM = 'vitrine-demo';
 export const DEMO_TRUTH_FILE = 'demo-truth.jsonl';
 export const DEMO_CANARIES_FILE = 'canaries.json';
 /** The default demo platform. */
-export const DEFAULT_DEMO = { accounts: 2000, posts: 20000, seed: 1 } as const;
+export const DEFAULT_DEMO = { accounts: 6000, posts: 60000, seed: 1 } as const;
 /** A small platform that still holds every planted case; generates in a few seconds. */
 export const TINY_DEMO = { accounts: 30, posts: 300, seed: 1 } as const;
 
