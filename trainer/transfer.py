@@ -31,7 +31,7 @@ import tarfile
 import numpy as np
 import torch
 
-from data import SnapshotError, _samples, shard_paths
+from data import SnapshotError, _samples, box_resize, shard_paths
 from png import decode_many, encode_rgb
 
 SMALL = ("tokenizer.json", "training.json", "metrics.jsonl", "loss.png", "samples-final.png", "train.log")
@@ -121,7 +121,7 @@ def shrink(snapshot: str, out: str, size: int) -> int:
                         h, w, _ = img.shape
                         if h % size or w % size:
                             raise SnapshotError(f"{path}: sample {k} is {w}x{h}, not a multiple of {size}")
-                        small = img.reshape(size, h // size, size, w // size, 3).astype(np.float32).mean(axis=(1, 3))
+                        small = box_resize(img[None], size)[0]
                         for ext, data in (("png", encode_rgb(np.rint(small).astype(np.uint8))), ("json", parts["json"])):
                             info = tarfile.TarInfo(f"{k}.{ext}")
                             info.size = len(data)

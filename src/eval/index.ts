@@ -216,7 +216,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
   }
 
   // Generated images: four per prompt, seeds fixed by the prompt's position.
-  const perLang = new Map<string, { prompts: number; images: number; hit5: number; hit1: number; ceil: number[] }>();
+  const ceilByLang = new Map<string, number[]>();
   const genFeatures: Float32Array[] = [];
   const divF: number[] = [];
   const divP: number[] = [];
@@ -226,8 +226,6 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
     const p = prompts[i]!;
     const r = await imagine(model, p.text, { seed: 1000 + i, steps, guidance, method, size: S });
     const out = await judge(j, r.pixels.map((px) => toJudgeInput(px, S, JS)));
-    const L = perLang.get(p.lang) ?? { prompts: 0, images: 0, hit5: 0, hit1: 0, ceil: [] };
-    L.prompts++;
     const target = j.classIndex.get(p.emoji)!;
     const pr: PromptResult = { emoji: p.emoji, lang: p.lang, text: p.text, images: 0, top5: 0, top1: 0, covered: captionLangs ? (captionLangs.get(p.emoji)?.has(p.lang) ?? false) : null };
     for (const lg of out.logits) {
@@ -236,13 +234,11 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
       if (top.includes(target)) pr.top5++;
       if (top[0] === target) pr.top1++;
     }
-    L.images += pr.images;
-    L.hit5 += pr.top5;
-    L.hit1 += pr.top1;
     results.push(pr);
+    const ceil = ceilByLang.get(p.lang) ?? [];
     const c = ceilingByEmoji.get(p.emoji);
-    if (c) L.ceil.push(c.hit / c.n);
-    perLang.set(p.lang, L);
+    if (c) ceil.push(c.hit / c.n);
+    ceilByLang.set(p.lang, ceil);
     genFeatures.push(...out.features);
     divF.push(diversity(out.features));
     divP.push(pixelDiversity(r.pixels));
@@ -255,16 +251,18 @@ export async function evaluate(o: EvalOptions): Promise<EvalResults> {
   }
 
   const byLang: Record<string, LangFigures> = {};
-  for (const [lang, L] of perLang) {
-    const faith = L.hit5 / L.images;
-    const ceiling = L.ceil.length === L.prompts ? L.ceil.reduce((a, b) => a + b, 0) / L.ceil.length : null;
+  const sum = (rs: PromptResult[], k: 'images' | 'top5' | 'top1') => rs.reduce((a, r) => a + r[k], 0);
+  for (const [lang, ceil] of ceilByLang) {
+    const mine = results.filter((r) => r.lang === lang);
+    const images = sum(mine, 'images');
+    const faith = sum(mine, 'top5') / images;
+    const ceiling = ceil.length === mine.length ? ceil.reduce((a, b) => a + b, 0) / ceil.length : null;
     const split = (covered: boolean) => {
-      const rs = results.filter((r) => r.lang === lang && r.covered === covered);
-      const n = rs.reduce((a, r) => a + r.images, 0);
-      return n ? { prompts: rs.length, faithfulness: rs.reduce((a, r) => a + r.top5, 0) / n } : null;
+      const rs = mine.filter((r) => r.covered === covered);
+      return rs.length ? { prompts: rs.length, faithfulness: sum(rs, 'top5') / sum(rs, 'images') } : null;
     };
     byLang[lang] = {
-      prompts: L.prompts, images: L.images, faithfulness: faith, top1: L.hit1 / L.images, ceiling, ratioToCeiling: ceiling ? faith / ceiling : null,
+      prompts: mine.length, images, faithfulness: faith, top1: sum(mine, 'top1') / images, ceiling, ratioToCeiling: ceiling ? faith / ceiling : null,
       covered: split(true), uncovered: split(false),
     };
   }
