@@ -322,6 +322,19 @@ describe('train → export → imagine', () => {
     // "latest" is still the people's own set, never the derived one.
     expect(json(['feedback', 'list']).map((s: { id: string }) => s.id)).toContain(ranked.id);
 
+    // draft follows the reward model's gradient: never a judge's (it learnt the held-out pairs the
+    // comparison measures on); its child names the reward model and the set behind it.
+    const withJudge = run(['finetune', '--data', data, '--feedback', r.feedbackSet.id, '--init', model.id, '--method', 'draft', '--reward', r.judge.id]);
+    expect(withJudge.status).toBe(1);
+    expect(withJudge.stderr).toContain(`${r.judge.id} is a judge`);
+    const badMethod = run(['finetune', '--data', data, '--method', 'ppo']);
+    expect(badMethod.status).toBe(2);
+    expect(badMethod.stderr).toContain('--method must be dpo, rwr, draft; got "ppo"');
+    const draft = await jsonAsync(['finetune', '--feedback', r.feedbackSet.id, '--init', model.id, '--method', 'draft', '--reward', r.reward.id,
+      '--set', 'steps=2', '--set', 'batch_size=2']);
+    const draftCard = JSON.parse(readFileSync(join(data, 'models', draft.model.id, 'model.json'), 'utf8'));
+    expect(draftCard.lineage).toMatchObject({ feedbackSet: r.feedbackSet.id, reward: r.reward.id, parent: model.id, config: 'finetune-draft' });
+
     // A revocation reaches the derived set and the child trained on it, as it reaches the people's set.
     const store = openStore(join(data, 'vitrine.db'));
     try {
@@ -336,6 +349,7 @@ describe('train → export → imagine', () => {
       expect(row.revoked.accounts).toHaveLength(1);
       expect(row.revoked.models).toContain(r.child.id);
     }
+    expect(listed.find((s: { id: string }) => s.id === people.id).revoked.models).toContain(draft.model.id);
   }, 600_000);
 
   it('imagine refuses bad input with a clear message', () => {

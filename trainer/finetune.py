@@ -1,7 +1,7 @@
 """Fine-tunes an exported text-to-image model on a feedback set: the next generator from people's picks.
 
     /usr/bin/python3 trainer/finetune.py --init MODEL_DIR --pairs SET_DIR [--pairs RANKED_SET_DIR] --out RUN_DIR
-        [--method dpo|rwr] [--set KEY=VALUE ...] [--snapshot SNAPSHOT_DIR] [--max-seconds N]
+        [--method dpo|rwr|draft] [--reward REWARD_DIR] [--set KEY=VALUE ...] [--snapshot SNAPSHOT_DIR] [--max-seconds N]
 
 dpo (the default): Diffusion-DPO (Wallace et al. 2023) on rectified flow. The
 policy starts from the parent and a frozen copy of the parent is the reference.
@@ -13,6 +13,18 @@ than the reference does, relative to the rejected one; beta bounds how far it
 moves (the KL term of DPO).
 rwr: the ordinary flow loss on the chosen images, weighted by the pair weight
 (reward-weighted regression with the preference as the reward): a simpler baseline.
+draft: DRaFT-K (Clark et al. 2023, "Directly fine-tuning diffusion models on
+differentiable rewards"): the policy samples images for the set's training
+prompts as the product samples them (the parent card's sampler, steps, guidance
+and guidance interval), and the loss is minus the reward model's score (--reward,
+a reward model learnt from this set's training pairs), with the gradient through
+the last grad_steps sampling steps. The score is the one ranked.ts ranks with:
+each account's own score, standardised by its spread over the parent's images of
+one prompt, averaged with weights max(0, held-out accuracy - 0.5): what the
+people the reward model can read agree on. Why: a pick says one thing about one
+of four images; the reward model generalises it, and its gradient moves every
+image of every asked prompt the way most people prefer, where rwr and dpo only
+fit the few hundred images people judged.
 --snapshot adds the ordinary flow loss on the parent's snapshot, so what the
 parent knew is not forgotten while it learns the preferences.
 
@@ -53,13 +65,13 @@ from model import TextToImage, count_params  # noqa: E402
 from plots import loss_plot_png, sample_grid_png  # noqa: E402
 from feedback_set import FeedbackSetError, read_set  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
-from reward import prompt_text  # noqa: E402
+from reward import load_reward, prompt_text  # noqa: E402
 from train import apply_step, emit, lr_at, parse_overrides  # noqa: E402
 
 
 @dataclass
 class FinetuneConfig:
-    method: str = "dpo"  # dpo or rwr (--method)
+    method: str = "dpo"  # dpo, rwr or draft (--method)
     # optimisation
     steps: int = 400
     batch_size: int = 16  # pairs per step (dpo: 2 images each, rwr: the chosen one)
@@ -80,6 +92,7 @@ class FinetuneConfig:
     # the chosen image ~0.003 per pixel better than the reference does, relative to the rejected one.
     beta: float = 1000.0
     snapshot_weight: float = 0.5  # --snapshot: weight of the parent's flow loss on its snapshot
+    grad_steps: int = 1  # draft: sampling steps the reward's gradient flows through (the last ones; DRaFT-1 by default)
     snapshot_batch: int = 16
     eval_draws: int = 8  # (t, noise) draws per held-out pair, the same before and after
     # machine
@@ -93,6 +106,8 @@ class FinetuneConfig:
     checkpoint_every: int = 100
 
 
+METHODS = ("dpo", "rwr", "draft")
+
 # What may change when a run resumes (as in train.py): its length and how often it logs and checkpoints.
 RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every"}
 EVAL_CHUNK = 32  # held-out pairs per batch; the eval noise is drawn per chunk, so it must stay fixed
@@ -105,11 +120,11 @@ def load_finetune_config(overrides: dict | None = None) -> FinetuneConfig:
         if k not in fields:
             raise ValueError(f"unknown config key {k!r}")
         setattr(cfg, k, _check(k, v, type(getattr(cfg, k)), getattr(cfg, k)))
-    if cfg.method not in ("dpo", "rwr"):
-        raise ValueError(f"config key 'method': dpo or rwr, got {cfg.method!r}")
+    if cfg.method not in METHODS:
+        raise ValueError(f"config key 'method': dpo, rwr or draft, got {cfg.method!r}")
     if cfg.precision not in ("bf16", "fp32"):
         raise ValueError(f"config key 'precision': bf16 or fp32, got {cfg.precision!r}")
-    for k in ("steps", "batch_size", "eval_draws", "log_every", "checkpoint_every", "snapshot_batch"):
+    for k in ("steps", "batch_size", "eval_draws", "log_every", "checkpoint_every", "snapshot_batch", "grad_steps"):
         if getattr(cfg, k) < 1:
             raise ValueError(f"config key {k!r}: at least 1, got {getattr(cfg, k)!r}")
     if cfg.beta <= 0:
@@ -197,7 +212,8 @@ def read_feedback_sets(folders: list[str], image_size: int) -> FeedbackPairs:
 
 # -- the run ------------------------------------------------------------------
 class Finetuner:
-    def __init__(self, cfg: FinetuneConfig, init: str, pairs: str | list[str], out: str, snapshot: str | None = None):
+    def __init__(self, cfg: FinetuneConfig, init: str, pairs: str | list[str], out: str, snapshot: str | None = None,
+                 reward: str | None = None):
         self.cfg, self.out = cfg, out
         torch.set_num_threads(cfg.threads or max(1, os.cpu_count() or 1))
         self.device = torch.device(cfg.device)
@@ -213,6 +229,7 @@ class Finetuner:
         self.parent_images = int(training.get("imagesSeenTotal", training.get("imagesSeen", 0)))
         self.snapshot_id: str | None = lineage.get("snapshot") or training.get("snapshot")
         self.mcfg = parent.cfg
+        self.sampling: dict = card.get("sampling") or {}
         t0 = time.time()
         try:
             self.set = read_feedback_sets([pairs] if isinstance(pairs, str) else pairs, self.mcfg.image_size)
@@ -246,6 +263,13 @@ class Finetuner:
             os.replace(tok_path + ".tmp", tok_path)
         # The reference is the parent itself, frozen; the policy is a copy that trains.
         self.ref = parent.to(self.device).eval()
+        self.reward_id: str | None = None
+        if cfg.method == "draft":
+            if not reward:
+                raise SystemExit("--method draft needs --reward REWARD_DIR: a reward model learnt from this set's training pairs")
+            self.setup_reward(reward, os.path.join(init, "tokenizer.json"))
+        elif reward:
+            raise SystemExit(f"--reward is for --method draft, not {cfg.method}")
         for p in self.ref.parameters():
             p.requires_grad_(False)
         self.model = copy.deepcopy(parent)
@@ -272,6 +296,121 @@ class Finetuner:
         self.crng = random.Random(cfg.seed * 1000 + 17)
         self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + 18)
         self.stop = False
+        if self.reward_id:
+            self.reward_sd = self.reward_spread()
+
+    # -- the reward model (draft) --------------------------------------------
+    def setup_reward(self, reward_dir: str, tokenizer_path: str) -> None:
+        """Loads the reward model draft follows and checks it may be followed: learnt from this
+        set's training pairs (never a judge, which learnt the held-out pairs the child is then
+        compared on), prompts encoded with the parent's tokenizer."""
+        try:
+            model, card = load_reward(reward_dir)
+        except FeedbackError as e:
+            raise SystemExit(str(e)) from None
+        people = next(i for i in self.set.ids if i not in self.set.derived_from)
+        rid = card.get("id")
+        if card.get("feedbackSet") != people:
+            raise SystemExit(f"--reward {reward_dir}: {rid} learnt from {card.get('feedbackSet')}, not from {people}")
+        if card.get("learntSplit", "train") != "train":
+            raise SystemExit(f"--reward {reward_dir}: {rid} is a judge (it learnt from the held-out pairs); "
+                             "following it would teach the child what the comparison then measures")
+        with open(os.path.join(reward_dir, "tokenizer.json"), "rb") as a, open(tokenizer_path, "rb") as b:
+            if a.read() != b.read():
+                raise SystemExit(f"--reward {reward_dir}: {rid} encodes prompts with another tokenizer than {self.parent_id}")
+        size = int(card["imageSize"])
+        if self.mcfg.image_size % size:
+            raise SystemExit(f"--reward {reward_dir}: {rid} reads {size}px images, which {self.mcfg.image_size}px ones cannot be box-averaged to")
+        self.reward_pool = self.mcfg.image_size // size
+        self.reward = model.to(self.device)
+        for p in self.reward.parameters():
+            p.requires_grad_(False)
+        self.reward_id = rid
+        # Row k + 1 is accounts[k] (reward.py); with no personal rows, row 0, the shared score.
+        accounts: list[str] = card.get("accounts") or []
+        by_account = (card.get("metrics") or {}).get("byAccount") or {}
+        if accounts:
+            w = [max(0.0, ((by_account.get(a) or {}).get("heldOutAccuracy") or 0.5) - 0.5) for a in accounts]
+            self.reward_rows = list(range(1, len(accounts) + 1))
+            self.reward_weights = w if any(x > 0 for x in w) else [1.0] * len(accounts)
+        else:
+            self.reward_rows, self.reward_weights = [0], [1.0]
+        self.reward_accounts = accounts or ["anyone"]
+        self.draft_prompts = sorted({self.set.prompts[i] for i in self.train_idx})
+        self.heldout_prompts = sorted({self.set.prompts[i] for i in self.heldout_idx})
+
+    def imagine(self, m: TextToImage, ids: torch.Tensor, noise: torch.Tensor, grad_steps: int = 0) -> torch.Tensor:
+        """m's images for the token ids, sampled as the product samples (the parent card's sampler,
+        steps, guidance and guidance interval); the graph kept through the last grad_steps steps."""
+        sp, n = self.sampling, ids.shape[0]
+        both_ids = torch.cat([ids, torch.tensor([self.tok.encode("")] * n, dtype=torch.long, device=self.device)])
+        with torch.set_grad_enabled(grad_steps > 0), self.autocast():
+            tokens, pooled = m.encoder(both_ids)
+
+        def both(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            with self.autocast():
+                return m.unet(x, t, tokens, pooled, both_ids)
+
+        def captioned(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            with self.autocast():
+                return m.unet(x, t, tokens[:n], pooled[:n], ids)
+
+        interval = sp.get("guidanceInterval")
+        v = flow.guided(both, float(sp.get("guidance", self.parent_cfg.sample_guidance)),
+                        tuple(interval) if interval else None, captioned)
+        if self.cfg.channels_last:
+            noise = noise.contiguous(memory_format=torch.channels_last)
+        return flow.integrate(v, noise, int(sp.get("steps", self.parent_cfg.sample_steps)), sp.get("method", "euler"),
+                              float(sp.get("shift", 1.0)), grad_steps).float()
+
+    def account_scores(self, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """(accounts, N): each weighted account's score of the images x in [-1, 1] (clamped, as the
+        product's PNGs are) for the prompts ids."""
+        img = x.clamp(-1, 1)
+        if self.reward_pool > 1:
+            img = F.avg_pool2d(img, self.reward_pool)
+        n = img.shape[0]
+        return torch.stack([self.reward(img, ids, torch.full((n,), row, dtype=torch.long, device=self.device))
+                            for row in self.reward_rows])
+
+    def consensus(self, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """(N,) what the accounts agree on: each one's score over its spread, weighted (ranked.ts consensus)."""
+        sd = torch.tensor(self.reward_sd, device=self.device).unsqueeze(1)
+        w = torch.tensor(self.reward_weights, device=self.device).unsqueeze(1)
+        return (w * self.account_scores(x, ids) / sd).sum(0) / w.sum()
+
+    @torch.no_grad()
+    def reward_spread(self, prompts: int = 16, per_prompt: int = 4) -> list[float]:
+        """Each account's score spread among the parent's images of one prompt (root mean within-prompt
+        variance), over a fixed draw of training prompts and noise: the scale ranked.ts standardises by."""
+        g = torch.Generator().manual_seed(self.cfg.seed * 1000 + 19)
+        chosen = self.draft_prompts[:: max(1, len(self.draft_prompts) // prompts)][:prompts]
+        var = torch.zeros(len(self.reward_rows))
+        for p in chosen:
+            ids = torch.tensor([self.ids[p]] * per_prompt, dtype=torch.long, device=self.device)
+            noise = torch.randn((per_prompt, 3, self.mcfg.image_size, self.mcfg.image_size), generator=g).to(self.device)
+            var += self.account_scores(self.imagine(self.ref, ids, noise), ids).var(dim=1, unbiased=True).cpu()
+        sd = (var / len(chosen)).sqrt()
+        return [float(v) if v > 1e-6 else 1.0 for v in sd]
+
+    @torch.no_grad()
+    def prompt_reward(self, m: TextToImage, prompts: list[str], per_prompt: int = 4) -> float | None:
+        """Mean consensus score of m's images of the prompts (fixed noise: the same for every model)."""
+        if not prompts:
+            return None
+        g = torch.Generator().manual_seed(self.cfg.seed * 1000 + 20)
+        total = 0.0
+        for p in prompts:
+            ids = torch.tensor([self.ids[p]] * per_prompt, dtype=torch.long, device=self.device)
+            noise = torch.randn((per_prompt, 3, self.mcfg.image_size, self.mcfg.image_size), generator=g).to(self.device)
+            total += float(self.consensus(self.imagine(m, ids, noise), ids).mean())
+        return total / len(prompts)
+
+    def reward_report(self, m: TextToImage) -> dict:
+        """The consensus score of m's images of the held-out prompts (never trained on) and of up to 32
+        training prompts (what draft optimises)."""
+        some = self.draft_prompts[:: max(1, len(self.draft_prompts) // 32)][:32]
+        return {"heldOut": self.prompt_reward(m, self.heldout_prompts), "train": self.prompt_reward(m, some)}
 
     # -- checkpoints ---------------------------------------------------------
     @property
@@ -295,6 +434,8 @@ class Finetuner:
             "init": self.parent_id,
             "feedback_set": self.set.id,
             "snapshot": self.mixed_snapshot,
+            "reward": self.reward_id,
+            "reward_sd": getattr(self, "reward_sd", None),
         }
         tmp = self.ckpt_path + ".tmp"
         torch.save(state, tmp)
@@ -305,7 +446,7 @@ class Finetuner:
             return False
         s = torch.load(self.ckpt_path, map_location="cpu", weights_only=False)
         for key, have, what in (("init", self.parent_id, "started from"), ("feedback_set", self.set.id, "trained on"),
-                                ("snapshot", self.mixed_snapshot, "mixed in the snapshot")):
+                                ("snapshot", self.mixed_snapshot, "mixed in the snapshot"), ("reward", self.reward_id, "followed")):
             if s.get(key) != have:
                 raise SystemExit(f"{self.ckpt_path}: {what} {s.get(key) or 'none'}, not {have or 'none'}; use another --out")
         changed = {k for k, v in as_dict(self.cfg).items() if s["config"].get(k) != v}
@@ -315,6 +456,8 @@ class Finetuner:
         if changed:
             emit("config-changed", keys=sorted(changed), was={k: s["config"][k] for k in sorted(changed)})
         self.model.load_state_dict(s["model"])
+        if s.get("reward_sd") is not None:
+            self.reward_sd = s["reward_sd"]  # the scale the run began with, whatever the threads now
         self.ema = s["ema"]
         self.opt.load_state_dict(s["opt"])
         self.step, self.images_seen, self.pairs_seen = s["step"], s["images_seen"], s["pairs_seen"]
@@ -373,6 +516,14 @@ class Finetuner:
         w = torch.from_numpy(s.weight[pick]).to(self.device)
         return (w * err).sum() / w.sum().clamp(min=1e-8)
 
+    def draft_loss(self, pick: np.ndarray) -> tuple[torch.Tensor, float]:
+        """Minus the consensus score of the policy's images of the pairs' prompts (one new noise each),
+        the gradient through the last grad_steps sampling steps; and the mean score."""
+        ids = torch.tensor([self.ids[self.set.prompts[i]] for i in pick], dtype=torch.long, device=self.device)
+        noise = torch.randn((len(pick), 3, self.mcfg.image_size, self.mcfg.image_size), generator=self.gen).to(self.device)
+        r = self.consensus(self.imagine(self.model, ids, noise, self.cfg.grad_steps), ids)
+        return -r.mean(), float(r.detach().mean())
+
     def snapshot_loss(self) -> torch.Tensor:
         """The parent's own objective on a batch of its snapshot (captions augmented as it was trained)."""
         c, pc = self.corpus, self.parent_cfg
@@ -398,6 +549,9 @@ class Finetuner:
         if cfg.method == "dpo":
             loss, rec["accuracy"] = self.dpo_loss(pick)
             self.images_seen += 2 * cfg.batch_size
+        elif cfg.method == "draft":
+            loss, rec["reward"] = self.draft_loss(pick)
+            self.images_seen += cfg.batch_size
         else:
             loss = self.rwr_loss(pick)
             self.images_seen += cfg.batch_size
@@ -490,7 +644,12 @@ class Finetuner:
         emit("start", step=self.step, steps=cfg.steps, resumed=resumed, method=cfg.method, init=self.parent_id,
              feedbackSet=self.set.id, snapshot=self.mixed_snapshot, params=count_params(self.model),
              threads=torch.get_num_threads())
-        self.ref_heldout = self.heldout_errors(self.ref) if len(self.heldout_idx) else None
+        # draft is measured by the reward on the held-out prompts (below); the pairs' velocity errors
+        # say how a model ranks two given images, which is not what it learns.
+        self.ref_heldout = self.heldout_errors(self.ref) if len(self.heldout_idx) and cfg.method != "draft" else None
+        self.reward_before = self.reward_report(self.ref) if self.reward_id else None
+        if self.reward_before is not None:
+            emit("reward", when="before", step=self.step, **self.reward_before)
         if self.ref_heldout is not None:
             emit("heldout", when="before", step=self.step, **self.heldout_metrics(self.ref_heldout, self.ref_heldout))
         started, first = time.time(), self.step
@@ -533,6 +692,12 @@ class Finetuner:
             after = self.heldout_metrics(self.heldout_errors(self.ema_model()), self.ref_heldout)
             heldout = {"before": self.heldout_metrics(self.ref_heldout, self.ref_heldout), "after": after}
             emit("heldout", when="after", step=self.step, **after)
+        reward = None
+        if self.reward_id:
+            after = self.reward_report(self.ema_model())
+            emit("reward", when="after", step=self.step, **after)
+            reward = {"id": self.reward_id, "accounts": self.reward_accounts, "weights": self.reward_weights, "spread": self.reward_sd,
+                      "heldOutPrompts": len(self.heldout_prompts), "before": self.reward_before, "after": after}
         final = self.write_samples("samples-final.png")
         # The parent's config values, not the fine-tuning ones: they describe the architecture, so
         # export.load_run and later load_exported (a further --init) rebuild the same network.
@@ -559,6 +724,7 @@ class Finetuner:
                          "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "world": 1,
                          "device": self.cfg.device, "torch": torch.__version__},
             "heldOut": heldout,
+            "reward": reward,
             "samples": os.path.basename(final),
         }
         with open(os.path.join(self.out, "training.json"), "w", encoding="utf-8") as f:
@@ -571,7 +737,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pairs", required=True, action="append", metavar="SET_DIR",
                     help="feedback set folder (feedback-set.json, pairs.jsonl, images/); again for a set derived from it")
     ap.add_argument("--out", required=True, help="run folder: checkpoint, metrics, final.pt, training.json")
-    ap.add_argument("--method", choices=("dpo", "rwr"), default=None, help="dpo (default) or rwr")
+    ap.add_argument("--method", choices=METHODS, default=None, help="dpo (default), rwr or draft")
+    ap.add_argument("--reward", default=None, metavar="REWARD_DIR", help="draft: the reward model to follow (learnt from the set's training pairs)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config value")
     ap.add_argument("--snapshot", default=None, metavar="SNAPSHOT_DIR", help="also train on the parent's snapshot (against forgetting)")
     ap.add_argument("--max-seconds", type=float, default=None, help="stop (resumable) after this long")
@@ -584,7 +751,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load_finetune_config(overrides)
     except ValueError as e:
         raise SystemExit(str(e)) from None
-    ft = Finetuner(cfg, a.init, a.pairs, a.out, a.snapshot)
+    ft = Finetuner(cfg, a.init, a.pairs, a.out, a.snapshot, a.reward)
 
     def on_signal(signum: int, _frame: object) -> None:
         ft.stop = True  # finish the step, checkpoint, exit

@@ -54,29 +54,42 @@ def dpm2m_weight(t_prev: float, t0: float, t1: float) -> float:
 @torch.no_grad()
 def sample(velocity: Velocity, noise: torch.Tensor, steps: int, method: str = "euler", shift: float = 1.0) -> torch.Tensor:
     """Integrates from noise (t = 1) to an image (t = 0) with Euler, Heun or DPM-Solver++(2M) steps."""
+    return integrate(velocity, noise, steps, method, shift)
+
+
+def integrate(velocity: Velocity, noise: torch.Tensor, steps: int, method: str = "euler", shift: float = 1.0,
+              grad_steps: int = 0) -> torch.Tensor:
+    """sample(), with the autograd graph kept through the last grad_steps steps only (DRaFT-K, Clark
+    et al. 2023: a reward's gradient through the whole chain costs memory and explodes; through the
+    last steps it already moves what the picture looks like). grad_steps 0: no graph at all."""
     ts = timesteps(steps, shift)
     x = noise
     prev = None
     for i in range(steps):
-        t0, t1 = ts[i], ts[i + 1]
-        tt = torch.full((x.shape[0],), t0, dtype=torch.float32)
-        v = velocity(x, tt)
-        if method == "dpm2m":
-            # x_t1 = (t1/t0) x_t0 + (1 - t1/t0) D; D = x0 is exactly an Euler step.
-            x0 = x - t0 * v
-            w = dpm2m_weight(ts[i - 1], t0, t1) if prev is not None else 0.0
-            d = x0 + w * (x0 - prev) if w else x0
-            x = (t1 / t0) * x + (1 - t1 / t0) * d
-            prev = x0
-        elif method == "heun" and t1 > 0:
-            x1 = x + (t1 - t0) * v
-            v1 = velocity(x1, torch.full((x.shape[0],), t1, dtype=torch.float32))
-            x = x + (t1 - t0) * 0.5 * (v + v1)
-        elif method in ("euler", "heun"):
-            x = x + (t1 - t0) * v
-        else:
-            raise ValueError(f"unknown sampler {method!r} (euler, heun or dpm2m)")
+        with torch.set_grad_enabled(grad_steps > 0 and i >= steps - grad_steps):
+            x, prev = _step(velocity, x, prev, ts, i, method)
     return x
+
+
+def _step(velocity: Velocity, x: torch.Tensor, prev: torch.Tensor | None, ts: list[float], i: int,
+          method: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """One step of integrate() from ts[i] to ts[i + 1]; prev: DPM-Solver++(2M)'s previous x0."""
+    t0, t1 = ts[i], ts[i + 1]
+    tt = torch.full((x.shape[0],), t0, dtype=torch.float32, device=x.device)
+    v = velocity(x, tt)
+    if method == "dpm2m":
+        # x_t1 = (t1/t0) x_t0 + (1 - t1/t0) D; D = x0 is exactly an Euler step.
+        x0 = x - t0 * v
+        w = dpm2m_weight(ts[i - 1], t0, t1) if prev is not None else 0.0
+        d = x0 + w * (x0 - prev) if w else x0
+        return (t1 / t0) * x + (1 - t1 / t0) * d, x0
+    if method == "heun" and t1 > 0:
+        x1 = x + (t1 - t0) * v
+        v1 = velocity(x1, torch.full((x.shape[0],), t1, dtype=torch.float32, device=x.device))
+        return x + (t1 - t0) * 0.5 * (v + v1), prev
+    if method in ("euler", "heun"):
+        return x + (t1 - t0) * v, prev
+    raise ValueError(f"unknown sampler {method!r} (euler, heun or dpm2m)")
 
 
 def guided(both: Velocity, guidance: float, interval: tuple[float, float] | None = None,

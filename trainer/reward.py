@@ -347,6 +347,31 @@ class Ensemble(nn.Module):
         return torch.stack([m(image, ids, account) for m in self.members]).mean(dim=0)
 
 
+def load_reward(reward_dir: str) -> tuple[Ensemble, dict]:
+    """The reward model of reward_dir as PyTorch modules (from reward.pt, checked against the card's
+    sha256) and its card: what finetune.py --method draft differentiates."""
+    card_path = os.path.join(reward_dir, "reward.json")
+    try:
+        with open(card_path, encoding="utf-8") as f:
+            card = json.load(f)
+    except (OSError, ValueError) as e:
+        raise FeedbackSetError(f"{card_path}: not a reward model's card ({e})") from None
+    if card.get("format") != FORMAT:
+        raise FeedbackSetError(f"{card_path}: format {card.get('format')!r}, not {FORMAT!r}")
+    t = card.get("torch")
+    pt_path = os.path.join(reward_dir, "reward.pt")
+    if not isinstance(t, dict) or not os.path.exists(pt_path):
+        raise FeedbackSetError(f"{reward_dir}: {card.get('id')} has no PyTorch weights (reward.pt, written since 2026-11-27): train a reward model again")
+    if file_sha256(pt_path).hex() != t.get("sha256"):
+        raise FeedbackSetError(f"{pt_path}: its sha256 is not the one {card.get('id')}'s card records")
+    saved = torch.load(pt_path, map_location="cpu")
+    hp = dict(saved["hp"])
+    hp["widths"] = tuple(hp["widths"])
+    model = Ensemble([Reward(**hp) for _ in range(int(saved["members"]))])
+    model.load_state_dict(saved["state"])
+    return model.eval(), card
+
+
 def file_sha256(path: str) -> bytes:
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).digest()
@@ -465,6 +490,12 @@ def main(argv: list[str] | None = None) -> dict:
                           input_names=["image", "ids", "account"], output_names=["score"],
                           dynamic_axes={"image": {0: "batch"}, "ids": {0: "batch"}, "account": {0: "batch"}, "score": {0: "batch"}},
                           do_constant_folding=True)
+    # The same weights for PyTorch: finetune.py --method draft follows the score's gradient, which
+    # the ONNX graph (linear weights transposed, renamed) does not give back by name. Its sha256 is
+    # in the card, so a reward.pt that is not this model's is refused (load_reward).
+    pt_path = os.path.join(a.out, "reward.pt")
+    torch.save({"hp": hp, "members": a.members, "state": model.state_dict()}, pt_path + ".tmp")
+    os.replace(pt_path + ".tmp", pt_path)
     # Byte for byte: the card's id covers the exact file the product will read.
     if os.path.abspath(a.tokenizer) != os.path.abspath(tok_path):
         shutil.copyfile(a.tokenizer, tok_path)
@@ -490,6 +521,7 @@ def main(argv: list[str] | None = None) -> dict:
         # Row i + 1 of the account input is accounts[i]; any other account (or none) is row 0, the shared score.
         "accounts": accounts,
         "metrics": metrics,
+        "torch": {"file": "reward.pt", "sha256": file_sha256(pt_path).hex()},
         "training": {"epochs": a.epochs, "members": a.members, "personal": bool(a.personal),
                      "accountDropout": a.account_dropout, "seconds": round(seconds, 1), "trainSeconds": round(train_seconds, 1),
                      "params": params, "batchSize": min(a.batch_size, len(train)), "lr": a.lr, "weightDecay": a.weight_decay, "widths": list(widths), "dim": a.dim,

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { UsageError, VitrineError } from '../core/errors.ts';
 import { readCard, resolveModelDir } from '../imagine/model.ts';
-import { compareModels, finetune, heldOutPrompts, isJudge, lastComparison, listRewards, promotionRefusal, recordComparison, resolveReward, trainReward } from '../feedback/loop.ts';
+import { compareModels, finetune, FINETUNE_METHODS, heldOutPrompts, isJudge, lastComparison, listRewards, promotionRefusal, recordComparison, resolveReward, trainReward, type FinetuneMethod } from '../feedback/loop.ts';
 import { createRankedSet } from '../feedback/ranked.ts';
 import { createFeedbackSet, feedbackWithdrawals, listFeedbackSets, resolveFeedbackSet } from '../feedback/pairs.ts';
 import { reportMarkdown, simulate, writeReport } from '../feedback/simulate.ts';
@@ -144,10 +144,16 @@ ${COMMON_HELP}`,
   },
 };
 
+function finetuneMethod(v: string | undefined): FinetuneMethod {
+  const m = FINETUNE_METHODS.find((x) => x === v);
+  if (!m) throw new UsageError(`--method must be ${FINETUNE_METHODS.join(', ')}; got "${v}"`);
+  return m;
+}
+
 export const finetuneCommand: Command = {
   name: 'finetune',
-  summary: 'make the next model from people’s preferences (Diffusion-DPO or reward-weighted), with its lineage',
-  usage: `vitrine finetune [--feedback SET] [--init MODEL] [--method dpo|rwr] [--with-snapshot] [--ranked N [--reward ID]] [--set KEY=VALUE]... [--max-minutes N] [--fresh] [--json]
+  summary: 'make the next model from people’s preferences (Diffusion-DPO, reward-weighted or the reward’s gradient), with its lineage',
+  usage: `vitrine finetune [--feedback SET] [--init MODEL] [--method dpo|rwr|draft] [--with-snapshot] [--ranked N] [--reward ID] [--set KEY=VALUE]... [--max-minutes N] [--fresh] [--json]
 
 Fine-tunes MODEL (default: the model in use) on the feedback set's training
 pairs with trainer/finetune.py, exports the child to DATA/models/<id>/ and
@@ -155,15 +161,20 @@ registers it with its lineage: the parent, the parent's snapshot and policy,
 and the feedback set. It is not put in use: compare it with \`vitrine compare\`,
 then \`vitrine promote\` it if it won. Run the same command again to resume.
 
-  --method dpo|rwr   Diffusion-DPO (default) or reward-weighted regression
+  --method M         dpo: Diffusion-DPO (default); rwr: reward-weighted
+                     regression on the chosen images; draft: the reward
+                     model's gradient through the last sampling steps of the
+                     child's own images of the set's training prompts (DRaFT),
+                     for what the accounts it reads agree on
   --with-snapshot    also train on the parent's snapshot (against forgetting)
   --ranked N         also learn from reward-ranked pairs: for each training
                      prompt of the set, the parent's best and worst of N images
                      (two seeds) as the reward model ranks them for the set's
                      accounts together, each weighted by how far above chance
                      it reads that account's taste; kept as a derived set
-  --reward ID        the reward model that ranks (default: the newest one that
-                     learnt from this set's training pairs)
+  --reward ID        the reward model that ranks (--ranked) or is followed
+                     (draft); default: the newest one that learnt from this
+                     set's training pairs
   --set KEY=VALUE    a FinetuneConfig value (steps, lr, beta, batch_size …)
 
 ${COMMON_HELP}`,
@@ -173,19 +184,23 @@ ${COMMON_HELP}`,
       'with-snapshot': { type: 'boolean', default: false }, set: { type: 'string', multiple: true, default: [] }, 'max-minutes': { type: 'string' }, fresh: { type: 'boolean', default: false },
       ranked: { type: 'string' }, reward: { type: 'string' },
     });
-    if (values.reward !== undefined && values.ranked === undefined) throw new UsageError('--reward ranks images for --ranked N: give both');
+    if (values.reward !== undefined && values.ranked === undefined && values.method !== 'draft') throw new UsageError('--reward is the reward model of --ranked N or --method draft: give one of them');
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    if (values.method !== 'dpo' && values.method !== 'rwr') throw new UsageError(`--method must be dpo or rwr, got "${values.method}"`);
+    const method = finetuneMethod(values.method);
     const overrides = setOverrides(values.set);
     const ctx = openContext(values);
     const abort = abortOnSignals();
     try {
       const set = resolveFeedbackSet(ctx.dataDir, values.feedback ?? 'latest');
       let rankedSetDir: string | undefined;
+      const rewardOf = () => {
+        const dir = values.reward ? resolveReward(ctx.dataDir, values.reward) : listRewards(ctx.dataDir).filter((x) => x.card.feedbackSet === set.id && !isJudge(x.card)).pop()?.path;
+        if (!dir) throw new VitrineError(`No reward model learnt from ${set.id} yet: run \`vitrine reward --feedback ${set.id}\` first`);
+        return dir;
+      };
       if (values.ranked !== undefined) {
         const candidates = intOption(values.ranked, 'ranked', 8, 2, 64);
-        const rewardDir = values.reward ? resolveReward(ctx.dataDir, values.reward) : listRewards(ctx.dataDir).filter((x) => x.card.feedbackSet === set.id && !isJudge(x.card)).pop()?.path;
-        if (!rewardDir) throw new VitrineError(`No reward model learnt from ${set.id} yet: run \`vitrine reward --feedback ${set.id}\` first`);
+        const rewardDir = rewardOf();
         const bar = ctx.progress('ranking');
         const rs = await createRankedSet({
           dataDir: ctx.dataDir, setDir: set.path, rewardDir, modelDir: await resolveModelDir(ctx.dataDir, values.init ?? ctx.store.models.active() ?? undefined), candidates,
@@ -195,7 +210,8 @@ ${COMMON_HELP}`,
         rankedSetDir = rs.path;
       }
       const r = await finetune({
-        dataDir: ctx.dataDir, store: ctx.store, setDir: set.path, rankedSetDir, init: values.init, method: values.method, overrides,
+        dataDir: ctx.dataDir, store: ctx.store, setDir: set.path, rankedSetDir, init: values.init, method, overrides,
+        rewardDir: method === 'draft' ? rewardOf() : undefined,
         withSnapshot: values['with-snapshot'], fresh: values.fresh,
         maxSeconds: values['max-minutes'] === undefined ? undefined : 60 * intOption(values['max-minutes'], 'max-minutes', 0, 1, 100000),
         onEvent: printer(ctx, 'finetune'), signal: abort.signal,
@@ -292,7 +308,7 @@ ${COMMON_HELP}`,
 export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'prove the feedback loop: simulated people with hidden tastes use the API, then the loop runs and they judge',
-  usage: `vitrine simulate [--model MODEL] [--users N] [--rounds N] [--steps N] [--finetune-steps N] [--finetune-set KEY=VALUE]... [--method dpo|rwr] [--ranked N] [--with-snapshot] [--reward-epochs N] [--prompts N] [--seed N] [--out DIR] [--json]
+  usage: `vitrine simulate [--model MODEL] [--users N] [--rounds N] [--steps N] [--finetune-steps N] [--finetune-set KEY=VALUE]... [--method dpo|rwr|draft] [--ranked N] [--with-snapshot] [--reward-epochs N] [--prompts N] [--seed N] [--out DIR] [--json]
 
 Starts the imagine service on a loopback port with MODEL (default: the model
 in use) as the parent, and N
@@ -301,7 +317,8 @@ evaluation judge sees it, warm colours, vivid colours; one more person never
 accepts the feedback terms) imagine, pick and reject over the real HTTP API
 for --rounds rounds (default 60). Then: feedback set, reward model, child
 (--method dpo: Diffusion-DPO, the default; rwr: the flow loss on the chosen
-images, weighted; --finetune-set KEY=VALUE: a FinetuneConfig value such as
+images, weighted; draft: the reward model's gradient through the last
+sampling steps of its own images; --finetune-set KEY=VALUE: a FinetuneConfig value such as
 lr; --with-snapshot: also trained on the parent's snapshot, against
 forgetting; --ranked N: also on reward-ranked pairs, the parent's best and
 worst of N images for each training prompt as the reward model ranks them for
@@ -318,7 +335,7 @@ ${COMMON_HELP}`,
       method: { type: 'string', default: 'dpo' }, 'finetune-set': { type: 'string', multiple: true, default: [] }, ranked: { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    if (values.method !== 'dpo' && values.method !== 'rwr') throw new UsageError(`--method must be dpo or rwr, got "${values.method}"`);
+    const method = finetuneMethod(values.method);
     const finetuneOverrides = setOverrides(values['finetune-set'], '--finetune-set');
     const num = (v: string | undefined, name: string, max: number) => (v === undefined ? undefined : intOption(v, name, 1, 1, max));
     const ctx = openContext(values);
@@ -328,7 +345,7 @@ ${COMMON_HELP}`,
       const r = await simulate({
         store: ctx.store, dataDir: ctx.dataDir, model: values.model, users: num(values.users, 'users', 100), rounds: num(values.rounds, 'rounds', 10000),
         steps: num(values.steps, 'steps', 100), finetuneSteps: num(values['finetune-steps'], 'finetune-steps', 100000),
-        withSnapshot: values['with-snapshot'] === true, method: values.method, finetuneOverrides,
+        withSnapshot: values['with-snapshot'] === true, method, finetuneOverrides,
         rankedCandidates: values.ranked === undefined ? undefined : intOption(values.ranked, 'ranked', 8, 2, 64), rewardEpochs: num(values['reward-epochs'], 'reward-epochs', 10000), headToHeadPrompts: num(values.prompts, 'prompts', 1000),
         seed: values.seed === undefined ? undefined : intOption(values.seed, 'seed', 1, 0, 2 ** 31), say,
         onEvent: (stage, e) => (bars.get(stage) ?? bars.set(stage, printer(ctx, stage)).get(stage)!)(e),

@@ -100,6 +100,14 @@ export async function trainReward(o: RewardTrainOptions): Promise<{ id: string; 
   return { id: full.id, path: dir, card: full, created: true };
 }
 
+/**
+ * How the child learns from the people's preferences (trainer/finetune.py): dpo, Diffusion-DPO on
+ * the pairs; rwr, the flow loss on the chosen images; draft, the reward model's gradient through
+ * the last sampling steps of the child's own images of the asked prompts.
+ */
+export const FINETUNE_METHODS = ['dpo', 'rwr', 'draft'] as const;
+export type FinetuneMethod = (typeof FINETUNE_METHODS)[number];
+
 export interface FinetuneOptions {
   dataDir: string;
   store: Store;
@@ -108,7 +116,9 @@ export interface FinetuneOptions {
   rankedSetDir?: string;
   /** The parent: a model id, "default", or a folder. */
   init?: string;
-  method?: 'dpo' | 'rwr';
+  method?: FinetuneMethod;
+  /** draft: the reward model whose gradient the child follows (learnt from setDir's training pairs, never a judge). */
+  rewardDir?: string;
   overrides?: Record<string, string>;
   /** Also train on the parent's snapshot (against forgetting), when it is in this store. */
   withSnapshot?: boolean;
@@ -140,10 +150,17 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   // Mixing the snapshot in is another run: its checkpoint must not resume one made without it.
   const ranked = o.rankedSetDir ? readManifest(o.rankedSetDir) : null;
   if (ranked && ranked.derived?.feedbackSet !== set.id) throw new VitrineError(`${ranked.id} was not derived from ${set.id}: give the ranked set of the same feedback set`);
-  const runDir = path.join(o.dataDir, 'runs', `finetune-${method}${o.withSnapshot ? '+snapshot' : ''}-${set.id}${ranked ? `+${ranked.id}` : ''}-from-${parent.id}`);
+  let reward: RewardCard | null = null;
+  if (method === 'draft') {
+    if (!o.rewardDir) throw new VitrineError(`--method draft follows a reward model: none given for ${set.id}`);
+    reward = JSON.parse(readFileSync(path.join(o.rewardDir, 'reward.json'), 'utf8')) as RewardCard;
+    if (isJudge(reward)) throw new VitrineError(`${reward.id} is a judge (it learnt from held-out pairs): the child follows a reward model that learnt from the training pairs`);
+    if (reward.feedbackSet !== set.id) throw new VitrineError(`${reward.id} learnt from ${reward.feedbackSet ?? 'an unknown set'}, not from ${set.id}`);
+  } else if (o.rewardDir) throw new VitrineError(`A reward model is followed by --method draft only, not ${method}`);
+  const runDir = path.join(o.dataDir, 'runs', `finetune-${method}${o.withSnapshot ? '+snapshot' : ''}-${set.id}${ranked ? `+${ranked.id}` : ''}${reward ? `+${reward.id}` : ''}-from-${parent.id}`);
   if (o.fresh) await rm(runDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true });
-  const args = ['--init', parentDir, '--pairs', o.setDir, ...(o.rankedSetDir ? ['--pairs', o.rankedSetDir] : []), '--out', runDir, '--method', method];
+  const args = ['--init', parentDir, '--pairs', o.setDir, ...(o.rankedSetDir ? ['--pairs', o.rankedSetDir] : []), '--out', runDir, '--method', method, ...(o.rewardDir ? ['--reward', o.rewardDir] : [])];
   for (const [k, v] of Object.entries(o.overrides ?? {})) args.push('--set', `${k}=${v}`);
   if (o.withSnapshot) {
     if (!snap) throw new VitrineError(`--with-snapshot: the parent's snapshot ${snapshotId} is not in this store`);
@@ -163,6 +180,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const r = await exportAndRegister({ dataDir: o.dataDir, store: o.store, config: `finetune-${method}`, onEvent: o.onEvent }, runDir, snapshotId, lineage.policyVersion ?? snap.policyVersion, {
     feedbackSet: set.id,
     ...(ranked ? { rankedSet: ranked.id } : {}),
+    ...(reward ? { reward: reward.id } : {}),
     parent: parent.id,
   });
   return { ...r, runDir, registered: true };

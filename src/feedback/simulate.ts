@@ -28,7 +28,7 @@ import { createUser } from '../service/auth.ts';
 import { ImagineService } from '../service/imagine-service.ts';
 import type { Store } from '../store/index.ts';
 import type { PyEvent } from '../train/python.ts';
-import { compareModels, finetune, heldOutPrompts, promotionRefusal, recordComparison, trainReward, type Comparison } from './loop.ts';
+import { compareModels, finetune, heldOutPrompts, promotionRefusal, recordComparison, trainReward, type Comparison, type FinetuneMethod } from './loop.ts';
 import { createFeedbackSet, pseudonym, splitOf } from './pairs.ts';
 import { createRankedSet } from './ranked.ts';
 import { loadReward, planarFromPixels, scoreImages } from './reward.ts';
@@ -50,8 +50,8 @@ export interface SimulateOptions {
   finetuneOverrides?: Record<string, string>;
   /** Fine-tune on the parent's snapshot as well (finetune.py --snapshot: against forgetting). */
   withSnapshot?: boolean;
-  /** How the child learns from the pairs (default dpo; rwr: the flow loss on the chosen images). */
-  method?: 'dpo' | 'rwr';
+  /** How the child learns from the pairs (default dpo; rwr: the flow loss on the chosen images; draft: the reward model's gradient). */
+  method?: FinetuneMethod;
   /**
    * Also learn from reward-ranked pairs (ranked.ts): the parent's best and worst of this many
    * candidates per training prompt and seed, as the reward model ranks them for everyone (0: off).
@@ -195,7 +195,7 @@ export interface SimulationReport {
   /** The judge of the product's comparison: a reward model that learnt from the held-out pairs only. */
   judge: { id: string; accuracyOnTrainPairs: number | null };
   child: {
-    id: string; seconds: number; method: 'dpo' | 'rwr'; withSnapshot: boolean; overrides: Record<string, string>;
+    id: string; seconds: number; method: FinetuneMethod; withSnapshot: boolean; overrides: Record<string, string>;
     /** The reward-ranked set it also learnt from, or null. */
     ranked: { id: string; pairs: number; candidates: number; groups: number; seconds: number } | null;
   };
@@ -323,7 +323,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const ftStarted = performance.now();
   const method = o.method ?? 'dpo';
   const ft = await finetune({
-    dataDir: o.dataDir, store: o.store, setDir: set.path, rankedSetDir: rankedDir, init: parentDir, method,
+    dataDir: o.dataDir, store: o.store, setDir: set.path, rankedSetDir: rankedDir, init: parentDir, method, rewardDir: method === 'draft' ? reward.path : undefined,
     overrides: { ...o.finetuneOverrides, ...(o.finetuneSteps ? { steps: String(o.finetuneSteps) } : {}) }, withSnapshot: o.withSnapshot,
     onEvent: (e) => o.onEvent?.('finetune', e),
   });
@@ -426,7 +426,7 @@ async function heldOutAccuracyByTaste(rewardDir: string, setDir: string, tasteOf
 
 /** How the child was made, in words: "Diffusion-DPO and the parent's snapshot, lr=0.0001". */
 function childRecipe(c: SimulationReport['child']): string {
-  const how = c.method === 'rwr' ? 'reward-weighted regression on the chosen images' : 'Diffusion-DPO';
+  const how = { rwr: 'reward-weighted regression on the chosen images', dpo: 'Diffusion-DPO', draft: "the reward model's gradient through the last sampling steps (DRaFT)" }[c.method];
   const values = Object.entries(c.overrides).map(([k, v]) => `${k}=${v}`);
   const ranked = c.ranked ? `, ${c.ranked.pairs} reward-ranked pairs (${c.ranked.id}: best and worst of ${c.ranked.candidates}, ${c.ranked.seconds.toFixed(0)} s)` : '';
   return `${how}${ranked}${c.withSnapshot ? " and the parent's snapshot" : ''}${values.length ? `, ${values.join(' ')}` : ''}`;

@@ -141,7 +141,7 @@ export async function exportAndRegister(
   snapshotId: string,
   policyVersion: string,
   /** More lineage (a fine-tune names its feedback set, any reward-ranked set, and its parent). */
-  extraLineage: { parent?: string; feedbackSet?: string; rankedSet?: string } = {},
+  extraLineage: { parent?: string; feedbackSet?: string; rankedSet?: string; reward?: string } = {},
 ): Promise<{ status: 'trained'; model: ModelRecord; created: boolean }> {
   const training = JSON.parse(await readFile(path.join(runDir, 'training.json'), 'utf8')) as {
     configValues: Record<string, unknown>; trainSeconds: number; imagesSeen: number; hardware: Record<string, unknown>; init?: string | null;
