@@ -369,7 +369,7 @@ class FeedbackSetTest(unittest.TestCase):
             load_finetune_config({"bta": 3})
         with self.assertRaisesRegex(ValueError, "'beta': expected float"):
             load_finetune_config({"beta": "big"})
-        with self.assertRaisesRegex(ValueError, "'method': dpo or rwr"):
+        with self.assertRaisesRegex(ValueError, "'method': dpo, rwr or draft"):
             load_finetune_config({"method": "ppo"})
         with self.assertRaisesRegex(ValueError, "'beta': positive"):
             load_finetune_config({"beta": 0})
