@@ -3,7 +3,7 @@
  * description, health, logging in and out, the session cookie, the login rate
  * limit, the feedback terms, API tokens, and the admin routes.
  */
-import { recordComparison, signTestP } from '../src/feedback/loop.ts';
+import { faithfulnessVerdict, recordComparison, signTestP } from '../src/feedback/loop.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
@@ -310,7 +310,10 @@ describe('models and admin', () => {
     const never = await promote('model-child');
     expect(never.statusCode).toBe(409);
     expect(never.json().error.message).toContain('not been compared');
-    const c = { child: 'model-child', parent: CARD_ID, judge: 'reward-x', prompts: 10, pairs: 40, childWins: 19, ties: 0, winRate: 19 / 40, pValue: signTestP(19, 40), judgeIndependent: true, wins: false, at: '2026-01-03T00:00:00.000Z' };
+    const kept = faithfulnessVerdict([true, true, false, false, true, false], [true, false, true, false, true, false]);
+    expect(kept).toMatchObject({ images: 6, parent: 0.5, child: 0.5, lost: 1, gained: 1, worse: false });
+    const faithfulness = { judge: 'judge-x', prompts: 2, ...kept };
+    const c = { child: 'model-child', parent: CARD_ID, judge: 'reward-x', prompts: 10, pairs: 40, childWins: 19, ties: 0, winRate: 19 / 40, pValue: signTestP(19, 40), judgeIndependent: true, wins: false, faithfulness, at: '2026-01-03T00:00:00.000Z' };
     recordComparison(env.store, c);
     const lost = await promote('model-child');
     expect(lost.statusCode).toBe(409);
@@ -323,7 +326,18 @@ describe('models and admin', () => {
     expect(flattered.statusCode).toBe(409);
     expect(flattered.json().error.message).toContain('independent judge');
     expect(env.store.models.active()).toBe(before);
-    recordComparison(env.store, { ...c, childWins: 30, winRate: 0.75, pValue: signTestP(30, 40), wins: true, at: '2026-01-05T00:00:00.000Z' });
+    // A win before the people's judge by a child that forgot its prompts does not count either.
+    const forgot = faithfulnessVerdict([...Array(40).fill(true), ...Array(60).fill(false)], [...Array(4).fill(true), ...Array(96).fill(false)]);
+    expect(forgot).toMatchObject({ parent: 0.4, child: 0.04, lost: 36, gained: 0, worse: true });
+    recordComparison(env.store, { ...c, childWins: 30, winRate: 0.75, pValue: signTestP(30, 40), wins: true, faithfulness: { ...faithfulness, ...forgot }, at: '2026-01-05T00:00:00.000Z' });
+    const hacked = await promote('model-child');
+    expect(hacked.statusCode).toBe(409);
+    expect(hacked.json().error.message).toContain('forgot its prompts: the prompted emoji is in the evaluation judge\'s top 5 for 4.0% of its images against 40.0%');
+    // A comparison stored before faithfulness was checked: compare again.
+    recordComparison(env.store, { ...c, childWins: 30, winRate: 0.75, pValue: signTestP(30, 40), wins: true, faithfulness: undefined, at: '2026-01-06T00:00:00.000Z' });
+    expect((await promote('model-child')).json().error.message).toContain('compared before faithfulness was checked');
+    expect(env.store.models.active()).toBe(before);
+    recordComparison(env.store, { ...c, childWins: 30, winRate: 0.75, pValue: signTestP(30, 40), wins: true, at: '2026-01-07T00:00:00.000Z' });
     const won = await promote('model-child');
     expect(won.statusCode).toBe(200);
     expect(env.store.models.active()).toBe('model-child');

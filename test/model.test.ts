@@ -297,6 +297,13 @@ describe('train → export → imagine', () => {
     expect(r.judge.id).not.toBe(r.reward.id);
     expect(r.child.id).toMatch(/^model-[0-9a-f]{20}$/);
     expect(r.comparison.child).toBe(r.child.id);
+    // Faithfulness before the evaluation judge, on the committed evaluation prompts of the held-out split.
+    const f = r.comparison.faithfulness;
+    expect(f.prompts).toBeGreaterThan(0);
+    expect(f.images).toBe(4 * f.prompts);
+    expect(f.lost + f.gained).toBeLessThanOrEqual(f.images);
+    expect(f.child - f.parent).toBeCloseTo((f.gained - f.lost) / f.images, 9);
+    expect(r.promoted).toBe(r.comparison.wins && r.comparison.judgeIndependent && !f.worse);
     expect(r.headToHead.pairs).toBe(2 * 4 * 3);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('held-out pairwise accuracy');
 

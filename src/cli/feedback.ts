@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { UsageError, VitrineError } from '../core/errors.ts';
 import { readCard, resolveModelDir } from '../imagine/model.ts';
-import { compareModels, finetune, FINETUNE_METHODS, heldOutPrompts, isJudge, lastComparison, listRewards, promotionRefusal, recordComparison, resolveReward, trainReward, type FinetuneMethod } from '../feedback/loop.ts';
+import { compareModels, finetune, FINETUNE_METHODS, heldOutPrompts, isJudge, lastComparison, listRewards, promotionRefusal, recordComparison, resolveReward, trainReward, type Comparison, type FinetuneMethod } from '../feedback/loop.ts';
 import { createRankedSet } from '../feedback/ranked.ts';
 import { createFeedbackSet, feedbackWithdrawals, listFeedbackSets, resolveFeedbackSet } from '../feedback/pairs.ts';
 import { reportMarkdown, simulate, writeReport } from '../feedback/simulate.ts';
@@ -229,6 +229,12 @@ ${COMMON_HELP}`,
   },
 };
 
+function faithfulnessLine(c: Comparison): string {
+  const f = c.faithfulness;
+  if (!f) return '';
+  return `\n  faithfulness on ${f.prompts} evaluation prompts (${f.images} images each, ${f.judge}): parent ${pct(f.parent)}, child ${pct(f.child)} (${f.lost} images lost, ${f.gained} gained, p = ${f.pValue.toFixed(4)})${f.worse ? ': it forgot its prompts; it will not be promoted' : ''}`;
+}
+
 export const compareCommand: Command = {
   name: 'compare',
   summary: 'a fine-tuned model against its parent on held-out prompts, before an independent judge',
@@ -241,6 +247,10 @@ each pair goes to the higher score. Stores the result with MODEL: it wins when
 it takes more than half the pairs with a one-sided sign test p < 0.05, and
 only a win before a judge (which learnt from held-out pairs only) lets it be
 promoted; --reward ID compares before another reward model, for information.
+Both models also imagine the evaluation prompts of the held-out split: a child
+whose images show the prompted emoji (the evaluation judge's top 5) less often
+than its parent's (sign test on the images that differ, p < 0.05) is not
+promoted, whatever the people's judge says.
 
 ${COMMON_HELP}`,
   async run(argv) {
@@ -262,7 +272,7 @@ ${COMMON_HELP}`,
       });
       if (ctx.store.models.get(c.child)) recordComparison(ctx.store, c);
       out(ctx.json, c, () =>
-        `${c.child} against ${c.parent} on ${c.prompts} held-out prompts × ${c.pairs / c.prompts} seeds, judged by ${c.judge}:\n  the child takes ${pct(c.winRate)} of ${c.pairs} pairs (p = ${c.pValue.toFixed(4)}): ${!c.judgeIndependent ? `${c.wins ? 'it wins' : 'it does not win'}, but ${c.judge} is not an independent judge, so this does not count for promotion` : c.wins ? 'it wins; `vitrine promote ' + c.child + '` may put it in use' : 'it does not win; it will not be promoted'}`,
+        `${c.child} against ${c.parent} on ${c.prompts} held-out prompts × ${c.pairs / c.prompts} seeds, judged by ${c.judge}:\n  the child takes ${pct(c.winRate)} of ${c.pairs} pairs (p = ${c.pValue.toFixed(4)}): ${!c.judgeIndependent ? `${c.wins ? 'it wins' : 'it does not win'}, but ${c.judge} is not an independent judge, so this does not count for promotion` : c.wins ? (c.faithfulness?.worse ? 'it wins' : 'it wins; `vitrine promote ' + c.child + '` may put it in use') : 'it does not win; it will not be promoted'}${faithfulnessLine(c)}`,
       );
       return 0;
     } finally {

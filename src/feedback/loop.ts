@@ -16,6 +16,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VitrineError } from '../core/errors.ts';
+import { DEFAULT_JUDGE_DIR, judge, loadJudge, toJudgeInput } from '../eval/judge.ts';
+import { loadPrompts, type EvalPrompt } from '../eval/prompts.ts';
 import { imagine } from '../imagine/index.ts';
 import { loadModel, readCard, resolveModelDir, type LoadedModel } from '../imagine/model.ts';
 import type { ModelRecord, Store } from '../store/index.ts';
@@ -221,7 +223,70 @@ export interface Comparison {
    */
   judgeIndependent: boolean;
   wins: boolean;
+  /**
+   * The prompted emoji, before the evaluation judge, in the child's images and the parent's (null in
+   * comparisons stored before 2026-11-27). The people's judge reads what they picked for, mostly
+   * colours; a child can win there by painting every image their way and forgetting its prompts
+   * (measured: 82.6 % before that judge while faithfulness fell from 30.2 % to 4.2 %).
+   */
+  faithfulness?: FaithfulnessCheck | null;
   at: string;
+}
+
+/** Child against parent on the committed evaluation prompts of the held-out split, the same seeds. */
+export interface FaithfulnessCheck {
+  judge: string;
+  prompts: number;
+  images: number;
+  /** Share of images with the prompted emoji in the evaluation judge's top 5. */
+  parent: number;
+  child: number;
+  /** Images (same prompt and seed) the parent drew faithfully and the child did not, and the reverse. */
+  lost: number;
+  gained: number;
+  /** One-sided sign test of "the child loses no more than it gains", on the images that differ. */
+  pValue: number;
+  /** The child is less faithful: it lost more than it gained, p < 0.05. */
+  worse: boolean;
+}
+
+/** The verdict on two lists of hits (the same prompts and seeds, in the same order). */
+export function faithfulnessVerdict(parentHits: boolean[], childHits: boolean[]): Omit<FaithfulnessCheck, 'judge' | 'prompts'> {
+  if (parentHits.length !== childHits.length) throw new VitrineError(`Faithfulness: ${parentHits.length} parent images against ${childHits.length} of the child`);
+  const n = parentHits.length;
+  let lost = 0;
+  let gained = 0;
+  for (let i = 0; i < n; i++) {
+    if (parentHits[i] && !childHits[i]) lost++;
+    if (childHits[i] && !parentHits[i]) gained++;
+  }
+  const pValue = signTestP(lost, lost + gained);
+  const share = (h: boolean[]) => (n ? h.filter(Boolean).length / n : 0);
+  return { images: n, parent: share(parentHits), child: share(childHits), lost, gained, pValue, worse: lost > gained && pValue < 0.05 };
+}
+
+/**
+ * The evaluation judge's verdict on child and parent: for each committed evaluation prompt of the
+ * held-out split (never fine-tuned on), four images from one seed per model, and whether the
+ * prompted emoji is in the judge's top 5 (what `vitrine eval` counts as faithful).
+ */
+export async function faithfulnessCheck(o: { childDir: string; parentDir: string; judgeDir?: string; steps?: number; prompts?: number }): Promise<FaithfulnessCheck> {
+  const [child, parent, j] = await Promise.all([loadModel(o.childDir), loadModel(o.parentDir), loadJudge(o.judgeDir ?? DEFAULT_JUDGE_DIR)]);
+  const prompts = loadPrompts().filter((p) => j.classIndex.has(p.emoji) && splitOf(`imagine ${p.text}`) === 'heldout').slice(0, o.prompts ?? 1000);
+  const hits = async (m: LoadedModel, p: EvalPrompt, seed: number) => {
+    const S = m.card.imageSize;
+    const { pixels } = await imagine(m, `imagine ${p.text}`, { seed, count: 4, size: S, steps: o.steps });
+    const out = await judge(j, pixels.map((im) => toJudgeInput(im, S, j.card.imageSize)));
+    const k = j.classIndex.get(p.emoji)!;
+    return out.logits.map((l) => l.filter((v) => v > l[k]!).length < 5);
+  };
+  const a: boolean[] = [];
+  const b: boolean[] = [];
+  for (const [n, p] of prompts.entries()) {
+    a.push(...(await hits(child, p, 7000 + n)));
+    b.push(...(await hits(parent, p, 7000 + n)));
+  }
+  return { judge: j.id, prompts: prompts.length, ...faithfulnessVerdict(b, a) };
 }
 
 /** P(X ≥ k) for X ~ Binomial(n, 1/2): the one-sided sign test. */
@@ -249,6 +314,8 @@ export interface CompareOptions {
   prompts: string[];
   seeds?: number;
   steps?: number;
+  /** Also check faithfulness before the evaluation judge (default true; false only where a test has no use for it). */
+  faithfulness?: boolean;
 }
 
 /**
@@ -276,9 +343,10 @@ export async function compareModels(o: CompareOptions): Promise<Comparison> {
   const pairs = o.prompts.length * seeds.length;
   const winRate = (childWins + ties / 2) / pairs;
   const pValue = signTestP(childWins + Math.floor(ties / 2), pairs);
+  const faithfulness = o.faithfulness === false ? null : await faithfulnessCheck({ childDir: o.childDir, parentDir: o.parentDir, steps: o.steps });
   return {
     child: child.card.id, parent: parent.card.id, judge: reward.card.id, prompts: o.prompts.length, pairs, childWins, ties,
-    winRate, pValue, judgeIndependent: isJudge(reward.card), wins: winRate > 0.5 && pValue < 0.05, at: new Date().toISOString(),
+    winRate, pValue, judgeIndependent: isJudge(reward.card), wins: winRate > 0.5 && pValue < 0.05, faithfulness, at: new Date().toISOString(),
   };
 }
 
@@ -312,6 +380,10 @@ export function promotionRefusal(store: Store, modelId: string): string | null {
     return `${m.id} was compared by ${c.judge}, which learnt from the same kind of pairs the child was fine-tuned on and flatters it; compare it before an independent judge: \`vitrine reward --judge\`, then \`vitrine compare ${m.id}\``;
   if (!c.wins)
     return `${m.id} did not beat its parent ${c.parent}: it took ${(c.winRate * 100).toFixed(1)}% of ${c.pairs} head-to-head pairs (p = ${c.pValue.toFixed(3)}); a model is promoted only when it wins (> 50%, p < 0.05)`;
+  const f = c.faithfulness;
+  if (!f) return `${m.id} was compared before faithfulness was checked: run \`vitrine compare ${m.id}\` again`;
+  if (f.worse)
+    return `${m.id} won before the people's judge but forgot its prompts: the prompted emoji is in the evaluation judge's top 5 for ${(f.child * 100).toFixed(1)}% of its images against ${(f.parent * 100).toFixed(1)}% for ${c.parent} (${f.lost} images lost, ${f.gained} gained, p = ${f.pValue.toFixed(4)}); a model that loses faithfulness is not promoted`;
   return null;
 }
 

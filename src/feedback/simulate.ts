@@ -447,6 +447,9 @@ export function reportMarkdown(r: SimulationReport): string {
     ...TASTES.map((t) => `| … people who like ${t} | ${p(r.headToHead.byTaste[t])} | |`),
     `| prompt faithfulness (judge top-5, held-out prompts) | parent ${p(r.faithfulness.parent)} → child ${p(r.faithfulness.child)} | up |`,
     `| product's comparison (judge ${r.judge.id}, learnt from held-out pairs; its accuracy on the training pairs ${p(r.judge.accuracyOnTrainPairs)}) | child takes ${p(r.comparison.winRate)} of ${r.comparison.pairs} pairs, p = ${r.comparison.pValue.toFixed(4)} | wins to be promoted |`,
+    ...(r.comparison.faithfulness
+      ? [`| … and faithfulness before the evaluation judge (${r.comparison.faithfulness.prompts} held-out evaluation prompts, ${r.comparison.faithfulness.images} images) | parent ${p(r.comparison.faithfulness.parent)} → child ${p(r.comparison.faithfulness.child)} (${r.comparison.faithfulness.lost} lost, ${r.comparison.faithfulness.gained} gained, p = ${r.comparison.faithfulness.pValue.toFixed(4)}) | must not fall to be promoted |`]
+      : []),
     '',
     `Parent ${r.parent} → child ${r.child.id} (${childRecipe(r.child)}, ${r.child.seconds.toFixed(0)} s), feedback set ${r.feedbackSet.id} (${r.feedbackSet.pairs} pairs, ${r.feedbackSet.heldOut} held out, ${r.feedbackSet.accounts} accounts; pairs from the account without consent: ${r.feedbackSet.nonConsentingAccountsInSet}), reward model ${r.reward.id} (${r.reward.seconds.toFixed(0)} s).`,
     r.promoted ? `The child won its comparison and was promoted.` : `The child was not promoted: ${r.promotionRefusal}`,
