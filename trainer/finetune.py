@@ -305,8 +305,9 @@ class Finetuner:
         self.crng = random.Random(cfg.seed * 1000 + 17)
         self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + 18)
         self.stop = False
-        if self.reward_id:
-            self.reward_sd = self.reward_spread()
+        # draft: each account's score spread, measured once at the start of a run (run()), or the
+        # one a resumed run began with (load()).
+        self.reward_sd: list[float] | None = None
 
     # -- the reward model (draft) --------------------------------------------
     def setup_reward(self, reward_dir: str, tokenizer_path: str) -> None:
@@ -393,11 +394,10 @@ class Finetuner:
         """Each account's score spread among the parent's images of one prompt (root mean within-prompt
         variance), over a fixed draw of training prompts and noise: the scale ranked.ts standardises by."""
         g = torch.Generator().manual_seed(self.cfg.seed * 1000 + 19)
-        chosen = self.draft_prompts[:: max(1, len(self.draft_prompts) // prompts)][:prompts]
+        chosen = self.spread_prompts(prompts)
         var = torch.zeros(len(self.reward_rows))
         for p in chosen:
-            ids = torch.tensor([self.ids[p]] * per_prompt, dtype=torch.long, device=self.device)
-            noise = torch.randn((per_prompt, 3, self.mcfg.image_size, self.mcfg.image_size), generator=g).to(self.device)
+            ids, noise = self.prompt_batch(p, per_prompt, g)
             var += self.account_scores(self.imagine(self.ref, ids, noise), ids).var(dim=1, unbiased=True).cpu()
         sd = (var / len(chosen)).sqrt()
         return [float(v) if v > 1e-6 else 1.0 for v in sd]
@@ -410,16 +410,23 @@ class Finetuner:
         g = torch.Generator().manual_seed(self.cfg.seed * 1000 + 20)
         total = 0.0
         for p in prompts:
-            ids = torch.tensor([self.ids[p]] * per_prompt, dtype=torch.long, device=self.device)
-            noise = torch.randn((per_prompt, 3, self.mcfg.image_size, self.mcfg.image_size), generator=g).to(self.device)
+            ids, noise = self.prompt_batch(p, per_prompt, g)
             total += float(self.consensus(self.imagine(m, ids, noise), ids).mean())
         return total / len(prompts)
 
     def reward_report(self, m: TextToImage) -> dict:
         """The consensus score of m's images of the held-out prompts (never trained on) and of up to 32
         training prompts (what draft optimises)."""
-        some = self.draft_prompts[:: max(1, len(self.draft_prompts) // 32)][:32]
-        return {"heldOut": self.prompt_reward(m, self.heldout_prompts), "train": self.prompt_reward(m, some)}
+        return {"heldOut": self.prompt_reward(m, self.heldout_prompts), "train": self.prompt_reward(m, self.spread_prompts(32))}
+
+    def spread_prompts(self, n: int) -> list[str]:
+        """Up to n training prompts spread evenly over the sorted list: a fixed draw."""
+        return self.draft_prompts[:: max(1, len(self.draft_prompts) // n)][:n]
+
+    def prompt_batch(self, p: str, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """k copies of prompt p's token ids, and k noises drawn from g."""
+        ids = torch.tensor([self.ids[p]] * k, dtype=torch.long, device=self.device)
+        return ids, torch.randn((k, 3, self.mcfg.image_size, self.mcfg.image_size), generator=g).to(self.device)
 
     # -- checkpoints ---------------------------------------------------------
     @property
@@ -444,7 +451,7 @@ class Finetuner:
             "feedback_set": self.set.id,
             "snapshot": self.mixed_snapshot,
             "reward": self.reward_id,
-            "reward_sd": getattr(self, "reward_sd", None),
+            "reward_sd": self.reward_sd,
         }
         tmp = self.ckpt_path + ".tmp"
         torch.save(state, tmp)
@@ -657,6 +664,8 @@ class Finetuner:
     def run(self, max_seconds: float | None, stop_after: int | None = None) -> None:
         cfg = self.cfg
         resumed = self.load()
+        if self.reward_id and self.reward_sd is None:
+            self.reward_sd = self.reward_spread()
         emit("start", step=self.step, steps=cfg.steps, resumed=resumed, method=cfg.method, init=self.parent_id,
              feedbackSet=self.set.id, snapshot=self.mixed_snapshot, params=count_params(self.model),
              threads=torch.get_num_threads())

@@ -72,6 +72,17 @@ export function toJudgeInput(rgb: Uint8Array, side: number, judgeSize: number): 
   return out;
 }
 
+/**
+ * For each image (side × side RGB bytes), whether `emoji` is in the judge's top 5 (fewer than five
+ * classes score above it): a faithful image, for the feedback loop's checks.
+ */
+export async function inTopFive(j: Judge, images: Uint8Array[], side: number, emoji: string): Promise<boolean[]> {
+  const k = j.classIndex.get(emoji);
+  if (k === undefined) throw new VitrineError(`The judge does not know emoji ${emoji}`);
+  const out = await judge(j, images.map((im) => toJudgeInput(im, side, j.card.imageSize)));
+  return out.logits.map((l) => l.filter((v) => v > l[k]!).length < 5);
+}
+
 /** Runs the judge over planar [-1, 1] images of its size, in batches. */
 export async function judge(j: Judge, images: Float32Array[], batch = 64): Promise<JudgeOutput> {
   const S = j.card.imageSize;

@@ -16,7 +16,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VitrineError } from '../core/errors.ts';
-import { DEFAULT_JUDGE_DIR, judge, loadJudge, toJudgeInput } from '../eval/judge.ts';
+import { DEFAULT_JUDGE_DIR, inTopFive, loadJudge } from '../eval/judge.ts';
 import { loadPrompts, type EvalPrompt } from '../eval/prompts.ts';
 import { imagine } from '../imagine/index.ts';
 import { loadModel, readCard, resolveModelDir, type LoadedModel } from '../imagine/model.ts';
@@ -24,7 +24,7 @@ import type { ModelRecord, Store } from '../store/index.ts';
 import { exportAndRegister } from '../train/index.ts';
 import { pythonError, runPython, type PyEvent } from '../train/python.ts';
 import { readManifest, splitOf } from './pairs.ts';
-import { loadReward, planarFromPixels, REWARD_FORMAT, scoreImages, type Reward, type RewardCard } from './reward.ts';
+import { loadReward, planarFromPixels, readRewardCard, REWARD_FORMAT, scoreImages, type Reward, type RewardCard } from './reward.ts';
 import type { Scorer } from '../service/imagine-service.ts';
 
 export function rewardsRoot(dataDir: string): string {
@@ -155,7 +155,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   let reward: RewardCard | null = null;
   if (method === 'draft') {
     if (!o.rewardDir) throw new VitrineError(`--method draft follows a reward model: none given for ${set.id}`);
-    reward = JSON.parse(readFileSync(path.join(o.rewardDir, 'reward.json'), 'utf8')) as RewardCard;
+    reward = readRewardCard(o.rewardDir);
     if (isJudge(reward)) throw new VitrineError(`${reward.id} is a judge (it learnt from held-out pairs): the child follows a reward model that learnt from the training pairs`);
     if (reward.feedbackSet !== set.id) throw new VitrineError(`${reward.id} learnt from ${reward.feedbackSet ?? 'an unknown set'}, not from ${set.id}`);
   } else if (o.rewardDir) throw new VitrineError(`A reward model is followed by --method draft only, not ${method}`);
@@ -276,9 +276,7 @@ export async function faithfulnessCheck(o: { childDir: string; parentDir: string
   const hits = async (m: LoadedModel, p: EvalPrompt, seed: number) => {
     const S = m.card.imageSize;
     const { pixels } = await imagine(m, `imagine ${p.text}`, { seed, count: 4, size: S, steps: o.steps });
-    const out = await judge(j, pixels.map((im) => toJudgeInput(im, S, j.card.imageSize)));
-    const k = j.classIndex.get(p.emoji)!;
-    return out.logits.map((l) => l.filter((v) => v > l[k]!).length < 5);
+    return inTopFive(j, pixels, S, p.emoji);
   };
   const a: boolean[] = [];
   const b: boolean[] = [];

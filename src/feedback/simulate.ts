@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { VitrineError } from '../core/errors.ts';
-import { DEFAULT_JUDGE_DIR, judge, loadJudge, toJudgeInput, type Judge } from '../eval/judge.ts';
+import { DEFAULT_JUDGE_DIR, inTopFive, judge, loadJudge, toJudgeInput, type Judge } from '../eval/judge.ts';
 import { loadPrompts, type EvalPrompt } from '../eval/prompts.ts';
 import { buildApp } from '../http/app.ts';
 import { imagine } from '../imagine/index.ts';
@@ -349,11 +349,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationReport> {
   const tasteMeans: Record<Taste, { parent: number[]; child: number[] }> = { faithful: { parent: [], child: [] }, warm: { parent: [], child: [] }, vivid: { parent: [], child: [] } };
   let faithParent = 0;
   let faithChild = 0;
-  const topK = async (images: Uint8Array[], p: EvalPrompt) => {
-    const out = await judge(j, images.map((im) => toJudgeInput(im, S, j.card.imageSize)));
-    const k = j.classIndex.get(p.emoji)!;
-    return out.logits.filter((l) => l.filter((v) => v > l[k]!).length < 5).length;
-  };
+  const topK = async (images: Uint8Array[], p: EvalPrompt) => (await inTopFive(j, images, S, p.emoji)).filter(Boolean).length;
   for (const [n, p] of h2h.entries()) {
     const seed = 5000 + n;
     const a = (await imagine(child, asked(p), { seed, count: 4, size: S })).pixels;
