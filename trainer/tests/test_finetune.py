@@ -227,6 +227,34 @@ class FinetuneTest(unittest.TestCase):
         self.assertEqual(len(r["weights"]), len(r["spread"]))
         self.assertTrue(all(s > 0 for s in r["spread"]))
 
+    def test_an_interrupted_draft_run_resumes_to_the_same_weights(self) -> None:
+        # Draft draws its own noise and prompts each step and carries the reward's spread in its
+        # checkpoint: a resumed run must end on the weights a straight run ends on.
+        rw = self.reward_model("reward")
+        draft = ("--method", "draft", "--reward", rw)
+        straight = os.path.join(self.tmp.name, "draft-straight")
+        rc, _, err = finetune(self.parent, self.pairs, straight, *SHORT, *draft)
+        self.assertEqual(rc, 0, err[-3000:])
+        resumed = os.path.join(self.tmp.name, "draft-resumed")
+        rc, first, err = finetune(self.parent, self.pairs, resumed, *SHORT, *draft, "--stop-after", "2")
+        self.assertEqual(rc, 3, err[-3000:])
+        self.assertEqual(first[-1], {"event": "stopped", "step": 2, "steps": 4})
+        # Another anchor would make a different run of the same name: refused, naming the key.
+        rc, _, err = finetune(self.parent, self.pairs, resumed, *SHORT, *draft, "--set", "anchor=3")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("anchor changed", err)
+        rc, second, err = finetune(self.parent, self.pairs, resumed, *SHORT, *draft)
+        self.assertEqual(rc, 0, err[-3000:])
+        self.assertTrue(next(e for e in second if e["event"] == "start")["resumed"])
+        a = torch.load(os.path.join(straight, "final.pt"))["ema"]
+        b = torch.load(os.path.join(resumed, "final.pt"))["ema"]
+        for k in a:
+            self.assertTrue(torch.equal(a[k], b[k]), k)
+        with open(os.path.join(straight, "training.json"), encoding="utf-8") as f:
+            spread = json.load(f)["reward"]["spread"]
+        with open(os.path.join(resumed, "training.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["reward"]["spread"], spread)
+
     def test_draft_refuses_a_judge_another_sets_reward_and_changed_weights(self) -> None:
         judge = self.reward_model("judge", "--learn-split", "heldout")
         short = (*SHORT, "--method", "draft")
