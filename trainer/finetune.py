@@ -61,6 +61,7 @@ import flow  # noqa: E402
 from config import _check, load_config  # noqa: E402
 from data import CaptionTable, Corpus, SnapshotError, box_resize, shard_paths, snapshot_id  # noqa: E402
 from export import load_exported  # noqa: E402
+from judge import Foreground  # noqa: E402
 from model import TextToImage, count_params  # noqa: E402
 from plots import loss_plot_png, sample_grid_png  # noqa: E402
 from feedback_set import FeedbackSetError, read_set  # noqa: E402
@@ -100,6 +101,12 @@ class FinetuneConfig:
     # moves for a gain in score: at 10, a shift of 0.16 of the pixel range is where a score rising about
     # 3.3 spreads per unit of shift (as measured there) stops paying.
     anchor: float = 10.0
+    # draft: the anchor's weight on the background of the parent's image, relative to its subject (1: the
+    # same everywhere). The subject is what the prompt asked for; the setting around it is where a taste
+    # for colour can be met without changing what the image shows. The subject is found as the judge's
+    # input stage finds it (judge.Foreground: a plane fitted to the border ring, no parameters), on the
+    # parent's image, so the child cannot move it by changing its own.
+    anchor_background: float = 1.0
     snapshot_batch: int = 16
     eval_draws: int = 8  # (t, noise) draws per held-out pair, the same before and after
     # machine
@@ -136,6 +143,8 @@ def load_finetune_config(overrides: dict | None = None) -> FinetuneConfig:
             raise ValueError(f"config key {k!r}: at least 1, got {getattr(cfg, k)!r}")
     if cfg.anchor < 0:
         raise ValueError(f"config key 'anchor': zero or positive, got {cfg.anchor!r}")
+    if not 0 <= cfg.anchor_background <= 1:
+        raise ValueError(f"config key 'anchor_background': between 0 and 1, got {cfg.anchor_background!r}")
     if cfg.beta <= 0:
         raise ValueError(f"config key 'beta': positive, got {cfg.beta!r}")
     return cfg
@@ -308,6 +317,7 @@ class Finetuner:
         # draft: each account's score spread, measured once at the start of a run (run()), or the
         # one a resumed run began with (load()).
         self.reward_sd: list[float] | None = None
+        self.foreground: Foreground | None = None  # draft with anchor_background < 1: the subject's mask
 
     # -- the reward model (draft) --------------------------------------------
     def setup_reward(self, reward_dir: str, tokenizer_path: str) -> None:
@@ -544,8 +554,20 @@ class Finetuner:
             return -r.mean(), float(r.detach().mean()), 0.0
         with torch.no_grad():
             parent = self.imagine(self.ref, ids, noise).clamp(-1, 1)
-        drift = (x.clamp(-1, 1) - parent).pow(2).mean()
+            weight = self.anchor_weights(parent)
+        drift = (weight * (x.clamp(-1, 1) - parent).pow(2)).mean()
         return -r.mean() + self.cfg.anchor * drift, float(r.detach().mean()), float(drift.detach())
+
+    def anchor_weights(self, parent: torch.Tensor) -> torch.Tensor | float:
+        """Per-pixel weight of the anchor: 1 on the subject of the parent's image, anchor_background on
+        its background (1 everywhere by default)."""
+        bg = self.cfg.anchor_background
+        if bg == 1.0:
+            return 1.0
+        if self.foreground is None:
+            self.foreground = Foreground(parent.shape[-1]).to(self.device)
+        fg = self.foreground.mask(parent)
+        return fg + bg * (1.0 - fg)
 
     def snapshot_loss(self) -> torch.Tensor:
         """The parent's own objective on a batch of its snapshot (captions augmented as it was trained)."""

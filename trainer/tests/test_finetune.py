@@ -231,7 +231,7 @@ class FinetuneTest(unittest.TestCase):
         # Draft draws its own noise and prompts each step and carries the reward's spread in its
         # checkpoint: a resumed run must end on the weights a straight run ends on.
         rw = self.reward_model("reward")
-        draft = ("--method", "draft", "--reward", rw)
+        draft = ("--method", "draft", "--reward", rw, "--set", "anchor_background=0.5")  # the subject's mask too
         straight = os.path.join(self.tmp.name, "draft-straight")
         rc, _, err = finetune(self.parent, self.pairs, straight, *SHORT, *draft)
         self.assertEqual(rc, 0, err[-3000:])
@@ -405,10 +405,40 @@ class FeedbackSetTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "'beta': positive"):
             load_finetune_config({"beta": 0})
         self.assertEqual(load_finetune_config({"beta": 500}).beta, 500.0)
+        with self.assertRaisesRegex(ValueError, "'anchor_background': between 0 and 1"):
+            load_finetune_config({"anchor_background": 1.5})
         # The model saw prompts without their leading "imagine", as the product strips it.
         self.assertEqual(prompt_text("Imagine: a red disc"), "a red disc")
         self.assertEqual(prompt_text("imagine un disque rouge"), "un disque rouge")
         self.assertEqual(prompt_text("imaginez un disque"), "imaginez un disque")
+
+    def test_the_anchor_can_hold_the_subject_and_free_the_background(self) -> None:
+        from types import SimpleNamespace
+
+        from finetune import Finetuner, load_finetune_config
+
+        # A parent image: a plain blue ground with a yellow square (the subject) in the middle.
+        parent = torch.zeros(1, 3, 32, 32)
+        parent[:, 2] = 0.6
+        parent[:, :, 10:22, 10:22] = torch.tensor([0.9, 0.8, -0.6]).view(1, 3, 1, 1)
+        warmer = parent.clone()  # the ground turned red, the subject as it was
+        warmer[:, :, :10], warmer[:, :, 22:], warmer[:, :, :, :10], warmer[:, :, :, 22:] = 0.7, 0.7, 0.7, 0.7
+        warmer[:, 1:, :10], warmer[:, 1:, 22:], warmer[:, 1:, :, :10], warmer[:, 1:, :, 22:] = -0.5, -0.5, -0.5, -0.5
+        recoloured = parent.clone()  # the subject turned blue, the ground as it was
+        recoloured[:, :, 10:22, 10:22] = torch.tensor([-0.6, -0.6, 0.9]).view(1, 3, 1, 1)
+
+        def drift(image: torch.Tensor, background: float) -> float:
+            ft = SimpleNamespace(cfg=load_finetune_config({"anchor_background": background}), foreground=None,
+                                 device=torch.device("cpu"))
+            w = Finetuner.anchor_weights(ft, parent)  # type: ignore[arg-type]
+            return float((w * (image - parent).pow(2)).mean())
+
+        # By default every pixel counts the same; with the background freed, only the subject's change counts.
+        self.assertGreater(drift(warmer, 1.0), 0.3)
+        self.assertLess(drift(warmer, 0.0), 1e-6)
+        self.assertAlmostEqual(drift(warmer, 0.25), 0.25 * drift(warmer, 1.0), places=5)
+        self.assertAlmostEqual(drift(recoloured, 0.0), drift(recoloured, 1.0), places=5)
+        self.assertGreater(drift(recoloured, 0.0), 0.1)
 
 
 def write_bytes(path: str, data: bytes) -> None:
