@@ -138,22 +138,21 @@ class FinetuneTest(unittest.TestCase):
         moved = [k for k, v in parent.state_dict().items() if not torch.equal(v, got[k])]
         self.assertGreater(len(moved), len(got) // 2)
 
-    def test_an_interrupted_run_resumes_to_the_same_weights(self) -> None:
-        # With the snapshot mixed in: its items and captions come from the generator the checkpoint saves.
-        snap = ("--snapshot", self.snap)
-        straight = os.path.join(self.tmp.name, "straight")
-        rc, _, err = finetune(self.parent, self.pairs, straight, *SHORT, *snap)
+    def assert_resumes_exactly(self, name: str, run: tuple[str, ...], change: str) -> tuple[str, str]:
+        """A run stopped after 2 of 4 steps, refused when resumed with `change` (KEY=VALUE, naming the key),
+        then resumed, ends on the weights of the same run made straight; the two run folders."""
+        straight, resumed = (os.path.join(self.tmp.name, f"{name}-{w}") for w in ("straight", "resumed"))
+        rc, _, err = finetune(self.parent, self.pairs, straight, *SHORT, *run)
         self.assertEqual(rc, 0, err[-3000:])
-        resumed = os.path.join(self.tmp.name, "resumed")
-        rc, first, err = finetune(self.parent, self.pairs, resumed, *SHORT, *snap, "--stop-after", "2")
+        rc, first, err = finetune(self.parent, self.pairs, resumed, *SHORT, *run, "--stop-after", "2")
         self.assertEqual(rc, 3, err[-3000:])
         self.assertEqual(first[-1], {"event": "stopped", "step": 2, "steps": 4})
         self.assertFalse(os.path.exists(os.path.join(resumed, "final.pt")))
-        # Another beta would make a different run of the same name: refused, naming the key.
-        rc, _, err = finetune(self.parent, self.pairs, resumed, *SHORT, *snap, "--set", "beta=50")
+        # Another value would make a different run of the same name.
+        rc, _, err = finetune(self.parent, self.pairs, resumed, *SHORT, *run, "--set", change)
         self.assertNotEqual(rc, 0)
-        self.assertIn("beta changed", err)
-        rc, second, err = finetune(self.parent, self.pairs, resumed, *SHORT, *snap)
+        self.assertIn(change.split("=")[0] + " changed", err)
+        rc, second, err = finetune(self.parent, self.pairs, resumed, *SHORT, *run)
         self.assertEqual(rc, 0, err[-3000:])
         start = next(e for e in second if e["event"] == "start")
         self.assertTrue(start["resumed"])
@@ -162,6 +161,11 @@ class FinetuneTest(unittest.TestCase):
         b = torch.load(os.path.join(resumed, "final.pt"))["ema"]
         for k in a:
             self.assertTrue(torch.equal(a[k], b[k]), k)
+        return straight, resumed
+
+    def test_an_interrupted_run_resumes_to_the_same_weights(self) -> None:
+        # With the snapshot mixed in: its items and captions come from the generator the checkpoint saves.
+        self.assert_resumes_exactly("dpo", ("--snapshot", self.snap), "beta=50")
 
     def test_rwr_with_the_parents_snapshot_mixed_in(self) -> None:
         out = os.path.join(self.tmp.name, "rwr")
@@ -228,32 +232,15 @@ class FinetuneTest(unittest.TestCase):
         self.assertTrue(all(s > 0 for s in r["spread"]))
 
     def test_an_interrupted_draft_run_resumes_to_the_same_weights(self) -> None:
-        # Draft draws its own noise and prompts each step and carries the reward's spread in its
-        # checkpoint: a resumed run must end on the weights a straight run ends on.
+        # Draft draws its own noise and prompts each step and carries the reward's spread in its checkpoint.
         rw = self.reward_model("reward")
-        draft = ("--method", "draft", "--reward", rw, "--set", "anchor_background=0.5")  # the subject's mask too
-        straight = os.path.join(self.tmp.name, "draft-straight")
-        rc, _, err = finetune(self.parent, self.pairs, straight, *SHORT, *draft)
-        self.assertEqual(rc, 0, err[-3000:])
-        resumed = os.path.join(self.tmp.name, "draft-resumed")
-        rc, first, err = finetune(self.parent, self.pairs, resumed, *SHORT, *draft, "--stop-after", "2")
-        self.assertEqual(rc, 3, err[-3000:])
-        self.assertEqual(first[-1], {"event": "stopped", "step": 2, "steps": 4})
-        # Another anchor would make a different run of the same name: refused, naming the key.
-        rc, _, err = finetune(self.parent, self.pairs, resumed, *SHORT, *draft, "--set", "anchor=3")
-        self.assertNotEqual(rc, 0)
-        self.assertIn("anchor changed", err)
-        rc, second, err = finetune(self.parent, self.pairs, resumed, *SHORT, *draft)
-        self.assertEqual(rc, 0, err[-3000:])
-        self.assertTrue(next(e for e in second if e["event"] == "start")["resumed"])
-        a = torch.load(os.path.join(straight, "final.pt"))["ema"]
-        b = torch.load(os.path.join(resumed, "final.pt"))["ema"]
-        for k in a:
-            self.assertTrue(torch.equal(a[k], b[k]), k)
-        with open(os.path.join(straight, "training.json"), encoding="utf-8") as f:
-            spread = json.load(f)["reward"]["spread"]
-        with open(os.path.join(resumed, "training.json"), encoding="utf-8") as f:
-            self.assertEqual(json.load(f)["reward"]["spread"], spread)
+        straight, resumed = self.assert_resumes_exactly(
+            "draft", ("--method", "draft", "--reward", rw, "--set", "anchor_background=0.5"), "anchor=3")
+        spreads = []
+        for run in (straight, resumed):
+            with open(os.path.join(run, "training.json"), encoding="utf-8") as f:
+                spreads.append(json.load(f)["reward"]["spread"])
+        self.assertEqual(spreads[0], spreads[1])
 
     def test_draft_refuses_a_judge_another_sets_reward_and_changed_weights(self) -> None:
         judge = self.reward_model("judge", "--learn-split", "heldout")
