@@ -97,10 +97,10 @@ class FinetuneConfig:
     # draft: weight of the mean squared change of each image from the parent's image of the same prompt
     # and noise (pixels in [-1, 1]). Without it the reward model, which reads colours but not which emoji
     # an image shows, is followed until every image is warm and vivid and the subject is gone (measured
-    # in the simulated loop: faithfulness 30.2% -> 4.2% in 80 steps). The anchor bounds how far an image
-    # moves for a gain in score: at 10, a shift of 0.16 of the pixel range is where a score rising about
-    # 3.3 spreads per unit of shift (as measured there) stops paying.
-    anchor: float = 10.0
+    # in the simulated loop, 80 steps at lr 1e-5: faithfulness 30.2% -> 4.2%). Measured there: at 10 the
+    # images still moved 0.085 (mean squared) and faithfulness fell to 16.7%; at 40 they moved 0.014,
+    # faithfulness 27.1% (not a significant fall), and the people still preferred the child 74.3%.
+    anchor: float = 40.0
     # draft: the anchor's weight on the background of the parent's image, relative to its subject (1: the
     # same everywhere). The subject is what the prompt asked for; the setting around it is where a taste
     # for colour can be met without changing what the image shows. The subject is found as the judge's
@@ -121,6 +121,10 @@ class FinetuneConfig:
 
 
 METHODS = ("dpo", "rwr", "draft")
+# Defaults of one method, where its own measurements chose other values than the shared ones; a value
+# given with --set wins. Draft's steps move the child far more than a DPO step does (a gradient on the
+# images themselves): 80 steps at lr 1e-5 is the run measured in the simulated loop.
+METHOD_DEFAULTS: dict[str, dict] = {"draft": {"lr": 1e-5, "steps": 80}}
 
 # What may change when a run resumes (as in train.py): its length and how often it logs and checkpoints.
 RESUMABLE_CHANGES = {"steps", "log_every", "checkpoint_every"}
@@ -130,7 +134,10 @@ EVAL_CHUNK = 32  # held-out pairs per batch; the eval noise is drawn per chunk, 
 def load_finetune_config(overrides: dict | None = None) -> FinetuneConfig:
     cfg = FinetuneConfig()
     fields = {f.name for f in dataclasses.fields(FinetuneConfig)}
-    for k, v in (overrides or {}).items():
+    overrides = overrides or {}
+    for k, v in METHOD_DEFAULTS.get(str(overrides.get("method", cfg.method)), {}).items():
+        setattr(cfg, k, v)
+    for k, v in overrides.items():
         if k not in fields:
             raise ValueError(f"unknown config key {k!r}")
         setattr(cfg, k, _check(k, v, type(getattr(cfg, k)), getattr(cfg, k)))

@@ -203,7 +203,8 @@ class FinetuneTest(unittest.TestCase):
             card = json.load(f)
         out = os.path.join(self.tmp.name, "draft")
         rc, events, err = finetune(self.parent, self.pairs, out, "--method", "draft", "--reward", rw, "--set", "steps=30",
-                                   "--set", "lr=3e-4", "--set", "batch_size=8", "--set", "eval_draws=1", "--set", "log_every=5")
+                                   "--set", "lr=3e-4", "--set", "batch_size=8", "--set", "eval_draws=1", "--set", "log_every=5",
+                                   "--set", "anchor=10")
         self.assertEqual(rc, 0, err[-3000:])
         before, after = (e for e in events if e["event"] == "reward")
         self.assertEqual((before["when"], after["when"]), ("before", "after"))
@@ -218,7 +219,7 @@ class FinetuneTest(unittest.TestCase):
         self.assertTrue(math.isfinite(after["heldOut"]) and math.isfinite(before["heldOut"]))
         progress = [e for e in events if e["event"] == "progress"]
         self.assertEqual(len(progress), 6)
-        for e in progress:  # the score, and the anchor on the change from the parent's images (default weight 10)
+        for e in progress:  # the score, and the anchor on the change from the parent's images (weight 10 here)
             self.assertTrue(math.isfinite(e["reward"]) and e["drift"] > 0, e)
             self.assertAlmostEqual(e["preferenceLoss"], -e["reward"] + 10 * e["drift"], places=5)
         with open(os.path.join(out, "training.json"), encoding="utf-8") as f:
@@ -392,6 +393,11 @@ class FeedbackSetTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "'beta': positive"):
             load_finetune_config({"beta": 0})
         self.assertEqual(load_finetune_config({"beta": 500}).beta, 500.0)
+        # Draft's own defaults (measured in the simulated loop), unless a value is given.
+        draft = load_finetune_config({"method": "draft"})
+        self.assertEqual((draft.lr, draft.steps, draft.anchor), (1e-5, 80, 40.0))
+        self.assertEqual(load_finetune_config({"method": "draft", "lr": 3e-4}).lr, 3e-4)
+        self.assertEqual((load_finetune_config({}).lr, load_finetune_config({"method": "rwr"}).steps), (3e-5, 400))
         with self.assertRaisesRegex(ValueError, "'anchor_background': between 0 and 1"):
             load_finetune_config({"anchor_background": 1.5})
         # The model saw prompts without their leading "imagine", as the product strips it.
