@@ -165,7 +165,9 @@ then \`vitrine promote\` it if it won. Run the same command again to resume.
                      regression on the chosen images; draft: the reward
                      model's gradient through the last sampling steps of the
                      child's own images of the set's training prompts (DRaFT),
-                     for what the accounts it reads agree on
+                     for what the accounts it reads agree on, each image held
+                     to the parent's image of the same noise (anchor=40;
+                     80 steps at lr 1e-5 unless set)
   --with-snapshot    also train on the parent's snapshot (against forgetting)
   --ranked N         also learn from reward-ranked pairs: for each training
                      prompt of the set, the parent's best and worst of N images
@@ -175,7 +177,7 @@ then \`vitrine promote\` it if it won. Run the same command again to resume.
   --reward ID        the reward model that ranks (--ranked) or is followed
                      (draft); default: the newest one that learnt from this
                      set's training pairs
-  --set KEY=VALUE    a FinetuneConfig value (steps, lr, beta, batch_size …)
+  --set KEY=VALUE    a FinetuneConfig value (steps, lr, beta, anchor, batch_size …)
 
 ${COMMON_HELP}`,
   async run(argv) {
