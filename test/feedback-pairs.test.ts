@@ -12,7 +12,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { openStore, FileMediaStore, type FeedbackEvent, type Generation, type Store } from '../src/store/index.ts';
 import { createFeedbackSet, feedbackWithdrawals, pairsOf, pseudonym, resolveFeedbackSet, splitOf, verdicts, writeSet } from '../src/feedback/pairs.ts';
-import { accountWeights, consensus } from '../src/feedback/ranked.ts';
+import { accountWeights, bestAndWorst, consensus } from '../src/feedback/ranked.ts';
 import { signTestP } from '../src/feedback/loop.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'vitrine-pairs-'));
@@ -202,6 +202,18 @@ describe('reward-ranked pairs', () => {
       const a = consensus(scores);
       const b = consensus([scores[0]!.map((v) => v * k), ...scores.slice(1)]);
       a.forEach((v, i) => expect(b[i]!).toBeCloseTo(v, 6));
+    }));
+  });
+
+  it('a ranked pair is the best and the worst candidate, and only when the consensus prefers one at the recorded precision', () => {
+    expect(bestAndWorst([0.2, -1, 0.9, 0.1])).toEqual({ best: 2, worst: 1, scores: [0.9, -1] });
+    // Two accounts of equal weight with opposite opinions of two candidates: a tie, up to rounding.
+    expect(bestAndWorst(consensus([[0.1, 0.7], [3, -2]]))).toBeNull();
+    expect(bestAndWorst([1e-17, -1e-17])).toBeNull();
+    expect(bestAndWorst([0.5])).toBeNull();
+    fc.assert(fc.property(fc.array(fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 6 }), (scores) => {
+      const r = bestAndWorst(consensus(scores));
+      if (r) expect(r.scores[0]).toBeGreaterThan(r.scores[1]);
     }));
   });
 

@@ -72,6 +72,21 @@ export function consensus(scoresByAccount: number[][], weights?: number[]): numb
 }
 
 /**
+ * The best and the worst candidate by consensus score, with their scores as a pair records them
+ * (4 decimals), or null when they are equal at that precision: no preference to learn from. Accounts
+ * that disagree exactly (two candidates, opposite opinions of equal weight) leave rounding residues
+ * of 1e-17, which are not a preference either.
+ */
+export function bestAndWorst(c: number[]): { best: number; worst: number; scores: [number, number] } | null {
+  if (c.length < 2) return null;
+  const order = c.map((_, k) => k).sort((x, y) => c[y]! - c[x]!);
+  const best = order[0]!;
+  const worst = order[order.length - 1]!;
+  const scores: [number, number] = [Number(c[best]!.toFixed(4)), Number(c[worst]!.toFixed(4))];
+  return scores[0] > scores[1] ? { best, worst, scores } : null;
+}
+
+/**
  * How much each account counts in the ranking: its held-out accuracy above chance (the reward
  * card's byAccount). Equal weights when the card has none above chance (or no per-account figures).
  */
@@ -129,17 +144,15 @@ export async function createRankedSet(o: RankedSetOptions): Promise<FeedbackSet>
       const planar = pixels.map((px) => planarFromPixels(px, S));
       const byAccount = [];
       for (const a of scoreAs) byAccount.push(await scoreImages(reward, prompt, planar, a));
-      const c = consensus(byAccount, weights);
-      const order = c.map((_, k) => k).sort((x, y) => c[y]! - c[x]!);
-      const best = order[0]!;
-      const worst = order[order.length - 1]!;
-      // Equal scores: no preference to learn from this group.
-      if (c[best] !== c[worst]) pairs.push({
-        id: `pair-${createHash('sha256').update(`${prompt}\0${seed}\0${best}\0${worst}`).digest('hex').slice(0, 16)}`,
-        prompt, chosen: await png(pixels[best]!), rejected: await png(pixels[worst]!),
-        generation: `ranked-${seed.toString(16)}`, model: model.card.id, account: 'consensus', source: 'reward-ranked', weight: 1, split: 'train',
-        scores: [Number(c[best]!.toFixed(4)), Number(c[worst]!.toFixed(4))],
-      });
+      const ranked = bestAndWorst(consensus(byAccount, weights));
+      if (ranked) {
+        const { best, worst, scores } = ranked;
+        pairs.push({
+          id: `pair-${createHash('sha256').update(`${prompt}\0${seed}\0${best}\0${worst}`).digest('hex').slice(0, 16)}`,
+          prompt, chosen: await png(pixels[best]!), rejected: await png(pixels[worst]!),
+          generation: `ranked-${seed.toString(16)}`, model: model.card.id, account: 'consensus', source: 'reward-ranked', weight: 1, split: 'train', scores,
+        });
+      }
       o.onProgress?.(i * groups + g + 1, total);
     }
   }
