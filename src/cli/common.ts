@@ -103,32 +103,67 @@ export function decideWithProgress(ctx: Context): DecideResult {
   return r;
 }
 
-/** A progress bar on stderr (only on a terminal, so logs and --json stay clean): rate and ETA. */
+/** Where progress goes and how often; the defaults are the process's stderr and VITRINE_PROGRESS_SECONDS. */
+export interface ProgressOptions {
+  stream?: { write(s: string): unknown; isTTY?: boolean };
+  /** Seconds between plain lines when stderr is not a terminal (default 30). */
+  lineSeconds?: number;
+  now?: () => number;
+}
+
+/**
+ * Progress on stderr: rate and ETA. On a terminal, a bar redrawn in place. Elsewhere (a log file,
+ * nohup, a service's journal, CI) a plain line every `lineSeconds` and one at the end, so a run of
+ * an hour still says how far it is without flooding the log; work shorter than that prints nothing.
+ */
 export class Progress {
-  private start = Date.now();
+  private readonly stream: { write(s: string): unknown; isTTY?: boolean };
+  private readonly now: () => number;
+  private readonly mode: 'bar' | 'lines' | 'off';
+  private readonly intervalMs: number;
+  private start: number;
   private last = 0;
-  private enabled: boolean;
+  private lines = 0;
+  private latest = '';
   constructor(
     private label: string,
     quiet = false,
+    options: ProgressOptions = {},
   ) {
-    this.enabled = !quiet && Boolean(process.stderr.isTTY) && process.env.CI !== 'true';
+    this.stream = options.stream ?? process.stderr;
+    this.now = options.now ?? Date.now;
+    this.start = this.now();
+    const envSeconds = Number(process.env.VITRINE_PROGRESS_SECONDS);
+    this.intervalMs = 1000 * (options.lineSeconds ?? (envSeconds > 0 ? envSeconds : 30));
+    this.mode = quiet ? 'off' : this.stream.isTTY && process.env.CI !== 'true' ? 'bar' : 'lines';
+    this.last = this.mode === 'lines' ? this.start : 0;
   }
   update(done: number, total: number, unit = '', extra = ''): void {
-    if (!this.enabled) return;
-    const now = Date.now();
-    if (now - this.last < 100 && done < total) return;
-    this.last = now;
+    if (this.mode === 'off') return;
+    const now = this.now();
     const secs = (now - this.start) / 1000;
     const rate = secs > 0 ? done / secs : 0;
     const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const eta = rate > 0 && total > done ? `ETA ${fmtSecs((total - done) / rate)}` : '';
+    const pct = `${(frac * 100).toFixed(0).padStart(3)}%`;
+    if (this.mode === 'lines') {
+      this.latest = `${this.label}: ${pct.trim()} ${done}/${total}${unit} ${rate.toFixed(rate < 10 ? 2 : 0)}/s ${extra}${eta}`.trimEnd();
+      if (now - this.last < this.intervalMs) return;
+      this.last = now;
+      this.lines++;
+      this.stream.write(`${this.latest} (${fmtSecs(secs)})\n`);
+      return;
+    }
+    if (now - this.last < 100 && done < total) return;
+    this.last = now;
     const width = 24;
     const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
-    const eta = rate > 0 && total > done ? `ETA ${fmtSecs((total - done) / rate)}` : '';
-    process.stderr.write(`\r${this.label.padEnd(16)} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${done}/${total}${unit} ${rate.toFixed(0)}/s ${extra}${eta}\x1b[K`);
+    this.stream.write(`\r${this.label.padEnd(16)} [${bar}] ${pct} ${done}/${total}${unit} ${rate.toFixed(0)}/s ${extra}${eta}\x1b[K`);
   }
   done(): void {
-    if (this.enabled) process.stderr.write('\n');
+    if (this.mode === 'bar') this.stream.write('\n');
+    // The last state, once, where earlier lines were printed: the log shows where it ended.
+    else if (this.mode === 'lines' && this.lines > 0) this.stream.write(`${this.latest} (${fmtSecs((this.now() - this.start) / 1000)} in all)\n`);
   }
 }
 
