@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Progress } from '../src/cli/common.ts';
+import { fmtSecs, Progress } from '../src/cli/common.ts';
 
 /** A fake stderr and clock: what Progress writes, and when. */
 function fake(isTTY: boolean) {
@@ -60,5 +60,9 @@ describe('Progress', () => {
     quiet.update(5, 10);
     quiet.done();
     expect(q.writes).toEqual([]);
+  });
+
+  it('formats durations without a 60th second', () => {
+    expect([fmtSecs(4.4), fmtSecs(59.6), fmtSecs(119.5), fmtSecs(5650)]).toEqual(['4s', '1m00s', '2m00s', '94m10s']);
   });
 });

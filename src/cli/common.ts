@@ -167,8 +167,10 @@ export class Progress {
   }
 }
 
-function fmtSecs(s: number): string {
-  return s < 60 ? `${s.toFixed(0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+/** 59.6 s reads 1m00s, not 0m60s: round once, then split. */
+export function fmtSecs(s: number): string {
+  const r = Math.round(s);
+  return r < 60 ? `${r}s` : `${Math.floor(r / 60)}m${String(r % 60).padStart(2, '0')}s`;
 }
 
 export function out(json: boolean, value: unknown, text: () => string): void {
