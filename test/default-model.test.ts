@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { int8IsFast, type CpuFeatures } from '../src/imagine/cpu.ts';
 import { DEFAULT_MODEL_DIR, defaultPrecision, loadModel, unloadModels, type ModelCard } from '../src/imagine/model.ts';
 import { imaginePixels } from '../src/imagine/index.ts';
 
@@ -53,13 +54,23 @@ describe('the committed default model', () => {
     expect(existsSync(join(cwd, 'data'))).toBe(false); // nothing but what was asked for
   }, 60_000);
 
-  it('runs its int8 denoiser unless fp32 is asked for, and gives the same images on a pool of threads as on one session', async () => {
+  it('runs its int8 denoiser where the CPU has int8 dot products unless fp32 is asked for, and gives the same images on a pool of threads as on one session', async () => {
     expect(card.int8.denoiser).toBe('denoiser-int8.onnx');
-    expect(defaultPrecision(card as ModelCard)).toBe('int8');
+    const vnni: CpuFeatures = { arch: 'x64', flags: new Set(['avx2', 'avx512f', 'avx512_vnni']) };
+    const avx2: CpuFeatures = { arch: 'x64', flags: new Set(['avx', 'avx2', 'fma']) };
     const saved = process.env.VITRINE_PRECISION;
     try {
+      delete process.env.VITRINE_PRECISION;
+      expect(defaultPrecision(card as ModelCard, vnni)).toBe('int8');
+      expect(defaultPrecision(card as ModelCard, avx2)).toBe('fp32');
+      expect(defaultPrecision(card as ModelCard, { arch: 'arm64', flags: new Set(['asimddp']) })).toBe('int8');
+      expect(defaultPrecision(card as ModelCard)).toBe(int8IsFast() ? 'int8' : 'fp32');
+      process.env.VITRINE_PRECISION = 'int8';
+      expect(defaultPrecision(card as ModelCard, avx2)).toBe('int8');
+      const { int8: _int8, ...fp32Only } = card as ModelCard;
+      expect(defaultPrecision(fp32Only, vnni)).toBe('fp32'); // no int8 file
       process.env.VITRINE_PRECISION = 'fp32';
-      expect(defaultPrecision(card as ModelCard)).toBe('fp32');
+      expect(defaultPrecision(card as ModelCard, vnni)).toBe('fp32');
       process.env.VITRINE_PRECISION = 'fp16';
       expect(() => defaultPrecision(card as ModelCard)).toThrow(/VITRINE_PRECISION must be one of fp32, int8, got "fp16"/);
     } finally {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import { loadModel, unloadModels } from '../src/imagine/model.ts';
+import { int8IsFast } from '../src/imagine/cpu.ts';
 import { trimPadding } from '../src/imagine/sampler.ts';
 import { openStore } from '../src/store/index.ts';
 import { pythonPath, TRAINER_DIR } from '../src/train/python.ts';
@@ -161,9 +162,12 @@ describe('train → export → imagine', () => {
       }
       return Math.sqrt(err / mag);
     };
-    // ONNX Runtime's integer arithmetic against PyTorch's emulation of it: only roundings that fall
-    // differently (fp32 sums in PyTorch, exact int32 in QLinearConv) separate them.
-    expect(rel(v, ref.velocity)).toBeLessThan(0.01);
+    // ONNX Runtime's integer arithmetic against PyTorch's emulation of it: with int8 dot products
+    // (VNNI, AMX, Arm) only roundings that fall differently (fp32 sums in PyTorch, exact int32 in
+    // QLinearConv) separate them. Without them (x86 with AVX2 only) ONNX Runtime's VPMADDUBSW sums
+    // can saturate (measured: 0.064 on this tiny model on a Zen 1 EPYC), which is why int8 is not
+    // the default there (cpu.ts); only the closeness to fp32 below is claimed for such CPUs.
+    expect(rel(v, ref.velocity)).toBeLessThan(int8IsFast() ? 0.01 : 0.1);
     // And the int8 model stays near the fp32 one it came from.
     expect(rel(v, fp32.velocity)).toBeLessThan(0.1);
     expect(rel(v, fp32.velocity)).toBeGreaterThan(0); // it is another computation, not the fp32 file

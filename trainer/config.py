@@ -40,7 +40,7 @@ class TrainConfig:
     caption_dropout: float = 0.1  # classifier-free guidance: the unconditional case
     word_drop: float = 0.3  # caption augmentation: share of words dropped, half the time
     # machine
-    precision: str = "bf16"  # bf16 (autocast on CPUs with AVX-512 BF16 / AMX, or CUDA) or fp32
+    precision: str = "auto"  # auto: bf16 autocast where the hardware computes bf16 natively (hardware.py), else fp32; or bf16, fp32
     channels_last: bool = True
     threads: int = 0  # 0: every core
     device: str = "cpu"
@@ -91,8 +91,8 @@ def load_config(name_or_path: str | None, overrides: dict | None = None) -> tupl
         if k not in fields:
             raise ValueError(f"unknown config key {k!r}")
         setattr(cfg, k, _check(k, v, type(getattr(cfg, k)), getattr(cfg, k)))
-    if cfg.precision not in ("bf16", "fp32"):
-        raise ValueError(f"config key 'precision': bf16 or fp32, got {cfg.precision!r}")
+    if cfg.precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"config key 'precision': auto, bf16 or fp32, got {cfg.precision!r}")
     if cfg.image_size % (2 ** (len(cfg.channels) - 1)):
         raise ValueError("image_size must be divisible by 2 ** (levels - 1)")
     return cfg, name

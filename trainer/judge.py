@@ -66,6 +66,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data import SnapshotError, box_resize, shard_paths, snapshot_id, stream  # noqa: E402
+from hardware import PRECISIONS, resolve_precision  # noqa: E402
 from train import emit  # noqa: E402
 
 FORMAT = "vitrine-judge"
@@ -359,13 +360,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--feature-dim", type=int, default=128)
     ap.add_argument("--holdout", type=float, default=0.1)
     ap.add_argument("--limit", type=int, default=0, help="use only the first N labelled items (smoke tests)")
-    ap.add_argument("--precision", choices=["bf16", "fp32"], default="bf16")
+    ap.add_argument("--precision", choices=list(PRECISIONS), default="auto",
+                    help="auto: bf16 where the CPU computes it natively (hardware.py), fp32 elsewhere")
     a = ap.parse_args(argv)
 
     started = time.time()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads or os.cpu_count() or 1)
-    bf16 = a.precision == "bf16"
+    bf16 = resolve_precision(a.precision, torch.device("cpu")) == "bf16"
     channels_last = True
     os.makedirs(a.out, exist_ok=True)
 
@@ -411,7 +413,8 @@ def main(argv: list[str] | None = None) -> dict:
     warmup = min(total // 10 + 1, 2 * steps_per_epoch)
     smooth = 0.1
     g = torch.Generator().manual_seed(a.seed)
-    emit("start", params=params, epochs=a.epochs, train=len(train), heldOut=n_hold, stepsPerEpoch=steps_per_epoch, threads=torch.get_num_threads())
+    emit("start", params=params, epochs=a.epochs, train=len(train), heldOut=n_hold, stepsPerEpoch=steps_per_epoch, threads=torch.get_num_threads(),
+         precision="bf16" if bf16 else "fp32")
 
     step = 0
     train_started = time.time()

@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import flow  # noqa: E402
 from config import TrainConfig, as_dict, load_config  # noqa: E402
+from hardware import resolve_precision  # noqa: E402
 from data import CaptionTable, Corpus, all_captions, shard_paths, snapshot_id  # noqa: E402
 from model import ModelConfig, TextToImage, count_params  # noqa: E402
 from plots import loss_plot_png, sample_grid_png  # noqa: E402
@@ -128,6 +129,8 @@ class Trainer:
         threads = cfg.threads or max(1, (os.cpu_count() or 1) // self.world)
         torch.set_num_threads(threads)
         self.device = torch.device(cfg.device)
+        # The config keeps "auto" (a resumed run may land on another machine); this is what runs here.
+        self.precision = resolve_precision(cfg.precision, self.device)
         os.makedirs(out, exist_ok=True)
         paths = shard_paths(snapshot)
         self.snapshot_id = snapshot_id(snapshot)
@@ -257,7 +260,7 @@ class Trainer:
             x = x.contiguous(memory_format=torch.channels_last)
         for g in self.opt.param_groups:
             g["lr"] = lr_at(cfg, self.step)
-        autocast = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+        autocast = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
         def velocity(xt: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
             with autocast:
@@ -329,7 +332,7 @@ class Trainer:
                 dist.broadcast(p, 0)
         if self.rank == 0:
             emit("start", step=self.step, steps=cfg.steps, resumed=resumed, params=count_params(self.model), init=self.parent_id,
-                 world=self.world, threads=torch.get_num_threads(), snapshot=self.snapshot_id, config=self.config_name)
+                 world=self.world, threads=torch.get_num_threads(), precision=self.precision, snapshot=self.snapshot_id, config=self.config_name)
         started, first = time.time(), self.step
         last_t, last_images, window = time.time(), self.images_seen, []
         # --fit-seconds: the pace is measured over steps 20..70 of this run (the first ones pay for warm-up).
@@ -400,7 +403,7 @@ class Trainer:
             "params": count_params(self.model),
             "hardware": {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
                          "cpus": os.cpu_count(), "threads": torch.get_num_threads(), "world": self.world,
-                         "device": self.cfg.device, "torch": torch.__version__,
+                         "device": self.cfg.device, "precision": self.precision, "torch": torch.__version__,
                          **({"gpu": torch.cuda.get_device_name(self.device)} if self.device.type == "cuda" else {})},
             "samples": os.path.basename(final),
         }

@@ -39,6 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "trainer"))
 
 import config as config_mod  # noqa: E402
+import hardware  # noqa: E402
 import model as model_mod  # noqa: E402  (the module train.py imports as `model`)
 import train as train_mod  # noqa: E402
 
@@ -94,6 +95,7 @@ def make_trainer(cfg: config_mod.TrainConfig) -> train_mod.Trainer:
     tr.cfg, tr.config_name = cfg, "bench"
     tr.world, tr.rank = 1, 0
     tr.device = torch.device(cfg.device)
+    tr.precision = hardware.resolve_precision(cfg.precision, tr.device)
     # Tokenizer.size for a full vocabulary: PAD, BOS, the words and the hash buckets.
     tok = types.SimpleNamespace(size=cfg.vocab_size + cfg.hash_buckets + 2)
     tr.mcfg = train_mod.model_config(cfg, tok)  # type: ignore[arg-type]
@@ -251,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.threads:
         overrides["threads"] = a.threads
     cfg, name = config_mod.load_config(a.config, overrides)
+    # What the trainer runs here ("auto": bf16 only where the CPU computes it natively).
+    cfg.precision = hardware.resolve_precision(cfg.precision, torch.device(cfg.device))
     threads = cfg.threads or (os.cpu_count() or 1)  # as Trainer.__init__ with one process
     torch.set_num_threads(threads)
 

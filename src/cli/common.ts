@@ -44,7 +44,7 @@ export function samplerOption(v: string | undefined): SamplerMethod | undefined 
   return v as SamplerMethod | undefined;
 }
 
-/** A --precision value: fp32 or int8, or undefined (int8 where the model has it; model.defaultPrecision). */
+/** A --precision value: fp32 or int8, or undefined (int8 where the model has it and the CPU runs it fast; model.defaultPrecision). */
 export function precisionOption(v: string | undefined): Precision | undefined {
   if (v !== undefined && !(PRECISIONS as readonly string[]).includes(v)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}, got "${v}"`);
   return v as Precision | undefined;

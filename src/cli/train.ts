@@ -69,7 +69,7 @@ ${COMMON_HELP}`,
           if (e.event === 'progress') {
             bar.update(Number(e.step), Number(e.steps), ' steps', `${Number(e.imagesPerSecond).toFixed(1)} img/s loss ${Number(e.loss).toFixed(4)} `);
           } else if (e.event === 'start' && !ctx.json && !values.quiet) {
-            process.stderr.write(`Training on ${String(e.snapshot)} with config ${String(e.config)}: ${(Number(e.params) / 1e6).toFixed(2)} M parameters, ${String(e.threads)} threads${e.init ? `, starting from ${String(e.init)}` : ''}${e.resumed ? `, resumed at step ${String(e.step)}` : ''}\n`);
+            process.stderr.write(`Training on ${String(e.snapshot)} with config ${String(e.config)}: ${(Number(e.params) / 1e6).toFixed(2)} M parameters, ${String(e.threads)} threads${e.precision ? `, ${String(e.precision)}` : ''}${e.init ? `, starting from ${String(e.init)}` : ''}${e.resumed ? `, resumed at step ${String(e.step)}` : ''}\n`);
           }
         },
       });

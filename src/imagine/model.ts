@@ -14,6 +14,7 @@ import { VitrineError } from '../core/errors.ts';
 import { SAMPLER_METHODS, type SamplerMethod } from './sampler.ts';
 import { Tokenizer } from './tokenizer.ts';
 import { DenoiserPool } from './denoiser-pool.ts';
+import { cpuFeatures, int8IsFast, type CpuFeatures } from './cpu.ts';
 
 export interface SamplingDefaults {
   steps: number;
@@ -27,7 +28,7 @@ export interface SamplingDefaults {
 /**
  * How the denoiser runs: `fp32` is the trained network as exported; `int8` its convolutions
  * quantized by trainer/quantize.py (about 1.4x faster per call on AVX-512 VNNI / AMX CPUs,
- * images slightly different: each image's record says which ran).
+ * not faster without them: see cpu.ts; images slightly different: each image's record says which ran).
  */
 export type Precision = 'fp32' | 'int8';
 export const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
@@ -119,15 +120,17 @@ export async function readCard(dir: string): Promise<ModelCard> {
 
 /**
  * The precision a model runs at when none is asked for: int8 where the card has an int8
- * denoiser, unless VITRINE_PRECISION=fp32 (for CPUs without VNNI, where int8 can saturate).
+ * denoiser and the CPU has int8 dot products (cpu.ts int8IsFast), fp32 otherwise.
+ * VITRINE_PRECISION=fp32 or int8 overrides the CPU check (int8 still needs the card's file).
  */
-export function defaultPrecision(card: ModelCard): Precision {
+export function defaultPrecision(card: ModelCard, cpu: CpuFeatures = cpuFeatures()): Precision {
   const env = process.env.VITRINE_PRECISION;
   if (env !== undefined && env !== '' && !(PRECISIONS as readonly string[]).includes(env)) {
     throw new VitrineError(`VITRINE_PRECISION must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(env)}`);
   }
-  if (env === 'fp32') return 'fp32';
-  return card.int8 ? 'int8' : 'fp32';
+  if (env === 'fp32' || !card.int8) return 'fp32';
+  if (env === 'int8') return 'int8';
+  return int8IsFast(cpu) ? 'int8' : 'fp32';
 }
 
 /** The denoiser file for a precision, checked against the card's digest for int8 (the model id covers only the fp32 files). */

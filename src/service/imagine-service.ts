@@ -69,7 +69,7 @@ export interface ServiceOptions {
   /** Always this model, whatever an admin promoted (the simulated-users harness runs a given parent). */
   fixedModelDir?: string;
   threads?: number;
-  /** How the denoiser runs (default: model.defaultPrecision, int8 where the model in use has it). */
+  /** How the denoiser runs (default: model.defaultPrecision, int8 where the model in use has it and the CPU runs it fast). */
   precision?: Precision;
   /**
    * A reward model for best-of-n reranking, and n when the request does not say: a reward model folder
