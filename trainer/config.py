@@ -9,6 +9,8 @@ import json
 import os
 from dataclasses import dataclass, field
 
+from hardware import PRECISIONS
+
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
 
 
@@ -91,8 +93,8 @@ def load_config(name_or_path: str | None, overrides: dict | None = None) -> tupl
         if k not in fields:
             raise ValueError(f"unknown config key {k!r}")
         setattr(cfg, k, _check(k, v, type(getattr(cfg, k)), getattr(cfg, k)))
-    if cfg.precision not in ("auto", "bf16", "fp32"):
-        raise ValueError(f"config key 'precision': auto, bf16 or fp32, got {cfg.precision!r}")
+    if cfg.precision not in PRECISIONS:
+        raise ValueError(f"config key 'precision': one of {', '.join(PRECISIONS)}, got {cfg.precision!r}")
     if cfg.image_size % (2 ** (len(cfg.channels) - 1)):
         raise ValueError("image_size must be divisible by 2 ** (levels - 1)")
     return cfg, name

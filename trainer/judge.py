@@ -367,7 +367,8 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.time()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads or os.cpu_count() or 1)
-    bf16 = resolve_precision(a.precision, torch.device("cpu")) == "bf16"
+    precision = resolve_precision(a.precision, torch.device("cpu"))
+    bf16 = precision == "bf16"
     channels_last = True
     os.makedirs(a.out, exist_ok=True)
 
@@ -414,7 +415,7 @@ def main(argv: list[str] | None = None) -> dict:
     smooth = 0.1
     g = torch.Generator().manual_seed(a.seed)
     emit("start", params=params, epochs=a.epochs, train=len(train), heldOut=n_hold, stepsPerEpoch=steps_per_epoch, threads=torch.get_num_threads(),
-         precision="bf16" if bf16 else "fp32")
+         precision=precision)
 
     step = 0
     train_started = time.time()

@@ -20,7 +20,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { imagine } from '../../src/imagine/index.ts';
-import { cpuFeatures } from '../../src/imagine/cpu.ts';
 import { DEFAULT_MODEL_DIR, loadModel, type LoadedModel } from '../../src/imagine/model.ts';
 import type { SamplerMethod } from '../../src/imagine/sampler.ts';
 import { pythonPath } from '../../src/train/python.ts';
@@ -88,14 +87,12 @@ const torchRun = (bf16: boolean) => {
   if (bf16) args.push('--bf16');
   const p = spawnSync(pythonPath(), args, { encoding: 'utf8' });
   if (p.status !== 0) throw new Error(`torch baseline failed: ${p.stderr.slice(-2000)}`);
-  const line = p.stdout.trim().split('\n').find((l) => l.startsWith('{"event": "latency"'))!;
-  return (JSON.parse(line) as { ms: number[] }).ms;
+  const line = p.stdout.trim().split('\n').find((l) => l.startsWith('{"event": "latency"') || l.startsWith('{"event": "skipped"'))!;
+  const e = JSON.parse(line) as { event: string; ms: number[] };
+  return e.event === 'skipped' ? null : e.ms;
 };
-const torch32 = torchRun(false);
-// PyTorch's bf16 only where the CPU has bf16 instructions (or its flags are unknown): elsewhere it runs
-// reference kernels (31 s for four images on a Zen 1 EPYC), a figure that says nothing of ONNX Runtime.
-const flags = cpuFeatures().flags;
-const torch16 = flags === null || ['avx512_bf16', 'amx_bf16', 'bf16'].some((f) => flags.has(f)) ? torchRun(true) : null;
+const torch32 = torchRun(false)!;
+const torch16 = torchRun(true); // null where the CPU has no bf16 instructions (torch_baseline.py skips it)
 
 const res = {
   model: model.card.id,
